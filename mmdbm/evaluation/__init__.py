@@ -1,0 +1,1 @@
+"""Evaluation: exact enumeration for tiny models."""

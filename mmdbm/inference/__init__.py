@@ -1,0 +1,1 @@
+"""Inference: block Gibbs sampling and mean-field."""

@@ -1,0 +1,168 @@
+"""Block Gibbs sampling: the two colour classes are drawn in turn, observed layers stay clamped.
+
+The layers of one colour class are conditionally independent given the other class, so a sweep
+that draws every free layer of one class, then every free layer of the other, is an exact
+Gibbs step whose stationary distribution is ``p(free layers | observed layers)``.
+
+``gibbs(model)`` returns a ``Sampler(init, step)`` of pure functions for one chain, in the style
+of BlackJAX: nothing is jitted or vmapped for the caller. ``sample`` runs many chains for the
+common case: jit-compiled, vmapped over chains and scanned over steps.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from functools import partial
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from mmdbm.energy import count_totals, layer_bias, layer_sample
+from mmdbm.graph import Model
+from mmdbm.params import Params
+from mmdbm.validation import check_layers, check_lengths, check_params, sampled_count_layers
+
+Array = jax.Array
+
+
+@struct.dataclass
+class GibbsState:
+    """One chain: the value of every layer, and which layers are clamped (static)."""
+
+    layers: dict[str, Array]
+    clamped: tuple[str, ...] = struct.field(pytree_node=False, default=())
+
+
+class Sampler(NamedTuple):
+    """``init(rng_key, params, observed, lengths) -> GibbsState``;
+    ``step(rng_key, state, params) -> GibbsState``."""
+
+    init: Callable[..., GibbsState]
+    step: Callable[[Array, GibbsState, Params], GibbsState]
+
+
+def init(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    observed: Mapping[str, Array],
+    lengths: Mapping[str, Array],
+) -> GibbsState:
+    """A chain with ``observed`` clamped and every other layer drawn from its biases alone.
+
+    ``lengths`` must give the total count M of every Replicated Softmax layer not observed.
+    """
+    totals = count_totals(model, observed, lengths)
+    layers = dict(observed)
+    free = [name for name in model.layers if name not in observed]
+    for key, name in zip(jax.random.split(rng_key, len(free)), free, strict=True):
+        unit = model.layers[name]
+        layers[name] = unit.sample(
+            key,
+            jnp.zeros(unit.n, params.biases[name].dtype),
+            layer_bias(model, params, name, totals),
+            params.log_sigma.get(name),
+            totals.get(name),
+        )
+    return GibbsState(layers, tuple(name for name in model.layers if name in observed))
+
+
+def build_kernel(model: Model) -> Callable[[Array, GibbsState, Params], GibbsState]:
+    """The Gibbs step for ``model``: draw the free layers of the odd class, then the even one."""
+
+    def step(rng_key: Array, state: GibbsState, params: Params) -> GibbsState:
+        layers = dict(state.layers)
+        totals = count_totals(model, layers, {})
+        for colour, key in zip(
+            reversed(model.colour_classes), jax.random.split(rng_key, 2), strict=True
+        ):
+            free = [name for name in colour if name not in state.clamped]
+            for layer_key, name in zip(jax.random.split(key, len(free)), free, strict=True):
+                layers[name] = layer_sample(layer_key, model, params, layers, name, totals)
+        return state.replace(layers=layers)
+
+    return step
+
+
+def gibbs(model: Model) -> Sampler:
+    """Block Gibbs sampling for ``model``, as a ``Sampler(init, step)`` for one chain."""
+
+    def init_fn(
+        rng_key: Array,
+        params: Params,
+        observed: Mapping[str, Array] | None = None,
+        lengths: Mapping[str, Array] | None = None,
+    ) -> GibbsState:
+        return init(rng_key, model, params, observed or {}, lengths or {})
+
+    return Sampler(init=init_fn, step=build_kernel(model))
+
+
+def sample(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    *,
+    num_chains: int,
+    num_steps: int,
+    observed: Mapping[str, Array] | None = None,
+    lengths: Mapping[str, int] | None = None,
+) -> dict[str, Array]:
+    """Run ``num_chains`` independent Gibbs chains for ``num_steps`` steps each.
+
+    Args:
+      rng_key: a JAX PRNG key.
+      model, params: the model.
+      num_chains: number of chains.
+      num_steps: Gibbs steps per chain (each step updates both colour classes).
+      observed: ``{layer: Array[n] or Array[num_chains, n]}`` clamped in every chain (one value
+        shared by all chains, or one per chain). The chains then sample the conditional
+        distribution of the other layers.
+      lengths: total count M of each Replicated Softmax layer that is sampled (default: the
+        ones stored by ``Model.init``).
+
+    Returns:
+      The final state of every chain: ``{layer: Array[num_chains, n]}``, observed layers included.
+    """
+    for name, value in (("num_chains", num_chains), ("num_steps", num_steps)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    check_params(model, params)
+    observed = check_layers(model, observed or {}, what="observed", batched=None)
+    for name, values in observed.items():
+        if values.ndim == 2 and values.shape[0] != num_chains:
+            raise ValueError(
+                f"observed: layer '{name}' has {values.shape[0]} rows but num_chains={num_chains}"
+            )
+    observed = {
+        name: jnp.broadcast_to(values, (num_chains, values.shape[-1]))
+        for name, values in observed.items()
+    }
+    lengths = check_lengths(model, params, lengths, sampled_count_layers(model, observed))
+    return _run_chains(rng_key, model, params, observed, lengths, num_chains, num_steps)
+
+
+@partial(jax.jit, static_argnames=("model", "num_chains", "num_steps"))
+def _run_chains(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    observed: dict[str, Array],
+    lengths: dict[str, Array],
+    num_chains: int,
+    num_steps: int,
+) -> dict[str, Array]:
+    sampler = gibbs(model)
+    init_key, run_key = jax.random.split(rng_key)
+    states = jax.vmap(sampler.init, in_axes=(0, None, 0, None))(
+        jax.random.split(init_key, num_chains), params, observed, lengths
+    )
+    run_chains = jax.vmap(sampler.step, in_axes=(0, 0, None))
+
+    def one_step(states: GibbsState, key: Array) -> tuple[GibbsState, None]:
+        return run_chains(jax.random.split(key, num_chains), states, params), None
+
+    states, _ = jax.lax.scan(one_step, states, jax.random.split(run_key, num_steps))
+    return states.layers

@@ -1,0 +1,146 @@
+"""Checks of user input that raise a ``ValueError`` naming the layer, before anything is traced.
+
+Values are checked on the host when they are concrete; inside a user's own ``jit`` only names
+and shapes can be checked, and those still are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from mmdbm.params import Params, edge_key
+from mmdbm.units import Gaussian, ReplicatedSoftmax
+
+if TYPE_CHECKING:
+    from mmdbm.graph import Model
+
+Array = jax.Array
+
+
+def check_layers(
+    model: Model, arrays: Mapping[str, object], *, what: str, batched: bool | None
+) -> dict[str, Array]:
+    """Check ``{layer: values}`` against the model and return float32 arrays.
+
+    Args:
+      model: the model whose layers the arrays belong to.
+      arrays: values per layer name.
+      what: what the arrays are, for error messages ("data", "observed", ...).
+      batched: ``True`` for ``[b, n]`` arrays with one ``b`` for all, ``False`` for ``[n]``
+        arrays, ``None`` for either (each layer on its own).
+    """
+    if not isinstance(arrays, Mapping):
+        raise ValueError(
+            f"{what} must be a dict {{layer name: array}}, got {type(arrays).__name__}"
+        )
+    checked, batch_sizes = {}, {}
+    for name, values in arrays.items():
+        if name not in model.layers:
+            raise ValueError(
+                f"{what}: unknown layer '{name}'; the model's layers are {list(model.layers)}"
+            )
+        unit = model.layers[name]
+        shape = np.shape(values)
+        expected = {True: "[batch, n]", False: "[n]", None: "[n] or [batch, n]"}[batched]
+        ndims = {True: (2,), False: (1,), None: (1, 2)}[batched]
+        if len(shape) not in ndims or shape[-1] != unit.n:
+            raise ValueError(
+                f"{what}: layer '{name}' has {unit.n} units, so its array must have shape "
+                f"{expected.replace('n', str(unit.n))}; got shape {shape}"
+            )
+        traced = isinstance(values, jax.core.Tracer)
+        host = None if traced else np.asarray(values)
+        dtype = np.dtype(values.dtype if traced else host.dtype)
+        if dtype.kind not in "biuf":
+            raise ValueError(f"{what}: layer '{name}' must hold real numbers, got dtype {dtype}")
+        if host is not None:
+            _check_values(name, unit, host.astype(np.float64), what)
+        if len(shape) == 2:
+            batch_sizes[name] = shape[0]
+        checked[name] = jnp.asarray(values, jnp.float32)
+    if batched and len(set(batch_sizes.values())) > 1:
+        raise ValueError(f"{what}: layers disagree on the batch size: {batch_sizes}")
+    return checked
+
+
+def _check_values(name: str, unit: object, values: np.ndarray, what: str) -> None:
+    if not np.all(np.isfinite(values)):
+        raise ValueError(f"{what}: layer '{name}' holds NaN or infinite values")
+    problem = unit.problem_with(values)
+    if problem:
+        raise ValueError(f"{what}: layer '{name}': {problem}")
+
+
+def check_complete(model: Model, state: Mapping[str, object], *, what: str) -> None:
+    """Check that ``state`` gives every layer of the model."""
+    missing = [name for name in model.layers if name not in state]
+    if missing:
+        raise ValueError(f"{what}: layers {missing} are missing; a full state gives every layer")
+
+
+def check_lengths(
+    model: Model, params: Params, lengths: Mapping[str, object] | None, needed: tuple[str, ...]
+) -> dict[str, Array]:
+    """Total counts M of the Replicated Softmax layers in ``needed``, as float32 scalars.
+
+    ``lengths`` overrides the defaults that ``Model.init`` stored in ``params.lengths``.
+    """
+    lengths = {} if lengths is None else dict(lengths)
+    for name, total in lengths.items():
+        if not isinstance(model.layers.get(name), ReplicatedSoftmax):
+            raise ValueError(
+                f"lengths: '{name}' is not a Replicated Softmax layer of the model; those are "
+                f"{[n for n, u in model.layers.items() if isinstance(u, ReplicatedSoftmax)]}"
+            )
+        if isinstance(total, jax.core.Tracer):
+            continue
+        if np.ndim(total) != 0 or not float(total) == round(float(total)) or float(total) < 1:
+            raise ValueError(
+                f"lengths: layer '{name}' needs a positive whole total count M, got {total!r}"
+            )
+    resolved = {**dict(params.lengths), **lengths}
+    for name in needed:
+        if name not in resolved:
+            raise ValueError(
+                f"layer '{name}' is sampled but its total count M is unknown: pass "
+                f"lengths={{'{name}': M}} or give data for it to model.init"
+            )
+    return {name: jnp.asarray(resolved[name], jnp.float32) for name in needed}
+
+
+def sampled_count_layers(model: Model, given: Mapping[str, object]) -> tuple[str, ...]:
+    """The Replicated Softmax layers not in ``given``, whose totals must come from lengths."""
+    return tuple(
+        name
+        for name, unit in model.layers.items()
+        if isinstance(unit, ReplicatedSoftmax) and name not in given
+    )
+
+
+def check_params(model: Model, params: Params) -> None:
+    """Check that ``params`` has the keys and shapes of ``model``'s parameters."""
+    if not isinstance(params, Params):
+        raise ValueError(f"params must be mm.Params, got {type(params).__name__}")
+    expected = {
+        "weights": {edge_key(a, b): (model.layers[a].n, model.layers[b].n) for a, b in model.edges},
+        "biases": {name: (unit.n,) for name, unit in model.layers.items()},
+        "log_sigma": {
+            name: (unit.n,) for name, unit in model.layers.items() if isinstance(unit, Gaussian)
+        },
+    }
+    for field, shapes in expected.items():
+        arrays = getattr(params, field)
+        if set(arrays) != set(shapes):
+            raise ValueError(
+                f"params.{field} has keys {sorted(arrays)}, the model needs {sorted(shapes)}"
+            )
+        for key, shape in shapes.items():
+            if np.shape(arrays[key]) != shape:
+                raise ValueError(
+                    f"params.{field}['{key}'] has shape {np.shape(arrays[key])}, expected {shape}"
+                )
