@@ -38,7 +38,7 @@ def check_layers(
         raise ValueError(
             f"{what} must be a dict {{layer name: array}}, got {type(arrays).__name__}"
         )
-    checked, batch_sizes = {}, {}
+    batch_sizes = {}
     for name, values in arrays.items():
         if name not in model.layers:
             raise ValueError(
@@ -62,10 +62,9 @@ def check_layers(
             _check_values(name, unit, host.astype(np.float64), what)
         if len(shape) == 2:
             batch_sizes[name] = shape[0]
-        checked[name] = jnp.asarray(values, jnp.float32)
     if batched and len(set(batch_sizes.values())) > 1:
         raise ValueError(f"{what}: layers disagree on the batch size: {batch_sizes}")
-    return checked
+    return {name: jnp.asarray(values, jnp.float32) for name, values in arrays.items()}
 
 
 def _check_values(name: str, unit: object, values: np.ndarray, what: str) -> None:

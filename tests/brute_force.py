@@ -57,7 +57,7 @@ def states_of(unit, total: int | None) -> list[np.ndarray]:
     ]
 
 
-def _log_coefficient(counts: np.ndarray) -> float:
+def log_coefficient(counts: np.ndarray) -> float:
     return math.lgamma(counts.sum() + 1) - sum(math.lgamma(c + 1) for c in counts)
 
 
@@ -94,7 +94,7 @@ def discrete_joint(model: mm.Model, params: mm.Params, lengths: dict | None = No
         for name, x in config.items():
             log_w += _bias(model, p, name, config, lengths) @ x
             if isinstance(model.layers[name], mm.ReplicatedSoftmax):
-                log_w += _log_coefficient(x)
+                log_w += log_coefficient(x)
         for a, b in model.edges:
             if a in config and b in config:
                 log_w += config[a] @ p["W"][f"{a}->{b}"] @ config[b]

@@ -54,8 +54,8 @@ def layer_states(unit: Unit, total: int | None = None) -> np.ndarray:
         return (np.arange(2**unit.n)[:, None] >> np.arange(unit.n)) & 1
     if isinstance(unit, ReplicatedSoftmax):
         slots = total + unit.n - 1
-        bars = np.array(list(itertools.combinations(range(slots), unit.n - 1)), int)
-        bars = bars.reshape(-1, unit.n - 1)
+        combinations = list(itertools.combinations(range(slots), unit.n - 1))
+        bars = np.array(combinations, int).reshape(len(combinations), unit.n - 1)
         edges = np.concatenate(
             [np.full((len(bars), 1), -1), bars, np.full((len(bars), 1), slots)], 1
         )
@@ -89,6 +89,8 @@ def _enumerated_layers(
 
 def _joint_states(model: Model, layers: tuple[str, ...], totals: Mapping[str, int]) -> dict:
     """Every joint configuration of ``layers``: ``{layer: Array[num_states, n]}``."""
+    if not layers:
+        return {}
     per_layer = [layer_states(model.layers[name], totals.get(name)) for name in layers]
     index = np.indices([len(states) for states in per_layer]).reshape(len(layers), -1)
     return {
