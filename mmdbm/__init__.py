@@ -2,7 +2,8 @@
 
 Layers of Bernoulli, Gaussian and Replicated Softmax units joined into RBMs, DBMs and the
 multimodal DBM of Srivastava & Salakhutdinov (2012); pure-function energies, conditionals,
-block Gibbs sampling, mean-field inference and exact enumeration for tiny models.
+block Gibbs sampling, mean-field inference, exact enumeration for tiny models, CD/PCD
+training with Optax, greedy pretraining, Orbax checkpoints and multimodal inference.
 """
 
 from mmdbm.energy import conditional_mean, energy, field, free_energy
@@ -10,29 +11,48 @@ from mmdbm.evaluation.exact import exact_log_partition, exact_log_prob
 from mmdbm.graph import Model, dbm, multimodal_dbm, rbm
 from mmdbm.inference.gibbs import GibbsState, Sampler, gibbs, sample
 from mmdbm.inference.mean_field import mean_field
+from mmdbm.inference.missing import infer_missing, represent
 from mmdbm.params import Params
+from mmdbm.training.estimators import EstimatorInfo, GradientEstimator, cd, pcd
+from mmdbm.training.loop import TrainingDivergedError, fit
+from mmdbm.training.optimizer import default_optimizer
+from mmdbm.training.pretrain import pretrain
+from mmdbm.training.state import TrainState, train_epoch, train_step
 from mmdbm.units import Bernoulli, Gaussian, ReplicatedSoftmax
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Bernoulli",
+    "EstimatorInfo",
     "Gaussian",
     "GibbsState",
+    "GradientEstimator",
     "Model",
     "Params",
     "ReplicatedSoftmax",
     "Sampler",
+    "TrainState",
+    "TrainingDivergedError",
+    "cd",
     "conditional_mean",
     "dbm",
+    "default_optimizer",
     "energy",
     "exact_log_partition",
     "exact_log_prob",
     "field",
+    "fit",
     "free_energy",
     "gibbs",
+    "infer_missing",
     "mean_field",
     "multimodal_dbm",
+    "pcd",
+    "pretrain",
     "rbm",
+    "represent",
     "sample",
+    "train_epoch",
+    "train_step",
 ]

@@ -100,11 +100,11 @@ def mean_field(
     if not observed:
         raise ValueError("observed: give at least one layer (as {layer: Array[b, n]})")
     lengths = check_lengths(model, params, lengths, sampled_count_layers(model, observed))
-    return _mean_field_batch(model, params, observed, lengths, num_steps, float(damping))
+    return mean_field_batch(model, params, observed, lengths, num_steps, float(damping))
 
 
 @partial(jax.jit, static_argnames=("model", "num_steps"))
-def _mean_field_batch(
+def mean_field_batch(
     model: Model,
     params: Params,
     observed: dict[str, Array],
@@ -112,6 +112,7 @@ def _mean_field_batch(
     num_steps: int,
     damping: float,
 ) -> dict[str, Array]:
+    """``mean_field`` without the checks: jit-compiled and vmapped over the batch."""
     clamped = tuple(name for name in model.layers if name in observed)
 
     def one_example(observed_one: dict[str, Array]) -> dict[str, Array]:

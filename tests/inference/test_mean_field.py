@@ -110,4 +110,4 @@ def test_mean_field_compiles_once_per_shape():
             mm.mean_field(
                 model, params, {"v": jax.random.bernoulli(jax.random.key(seed), 0.5, (5, 6))}
             )
-    assert traces["_mean_field_batch"] == 1
+    assert traces["mean_field_batch"] == 1

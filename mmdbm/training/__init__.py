@@ -1,0 +1,1 @@
+"""Training: gradient estimators, train state and steps, the fit loop, pretraining."""

@@ -1,0 +1,273 @@
+"""Estimators of the negative log-likelihood gradient: contrastive divergence and PCD.
+
+For a Boltzmann machine with energy ``E_theta(x)`` the negative log-likelihood gradient of one
+observation ``v`` is
+
+    -d log p(v) / d theta = E_{p(h | v)}[dE/dtheta] - E_{p(v, h)}[dE/dtheta],
+
+data-dependent statistics minus model statistics (Ackley, Hinton & Sejnowski 1985). Both
+expectations are estimated here as gradients of free energies, which sums one colour class
+out analytically (a Rao-Blackwellised estimate):
+
+* data statistics: mean-field with the observed layers clamped (Salakhutdinov & Hinton 2009);
+  the free layers of one colour class are fixed at their mean-field means and the other class
+  is summed out, so ``d/dtheta F(v, mu)`` is the mean-field expectation of ``dE/dtheta``. For an
+  RBM nothing is left to mean-field and this is the exact ``dF(v)/dtheta``.
+* model statistics: ``d/dtheta F(x_A)`` averaged over Markov chains, one class ``x_A`` taken from
+  the chains and the other summed out. PCD keeps the chains from one update to the next
+  (stochastic approximation: Tieleman 2008, Salakhutdinov & Hinton 2009); CD-k starts them at
+  the data and runs k Gibbs steps (Hinton 2002).
+
+The class summed out is the one holding a Gaussian layer whose sigma is learned (its second
+moment then enters exactly through the log-partition), else the one with more free units.
+``estimate`` returns gradients shaped like ``Params``, so any Optax transformation applies them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+from flax import struct
+
+from mmdbm.energy import count_totals, layer_free_energy, layer_mean, layer_sample
+from mmdbm.graph import Model
+from mmdbm.inference.gibbs import GibbsState, gibbs
+from mmdbm.inference.mean_field import init_means, mean_field_sweep
+from mmdbm.params import Params
+from mmdbm.units import Gaussian
+from mmdbm.validation import check_lengths, sampled_count_layers
+
+Array = jax.Array
+
+
+@struct.dataclass
+class EstimatorInfo:
+    """Cheap diagnostics of one estimate.
+
+    Attributes:
+      reconstruction_error: mean squared difference between the observed layers and their
+        conditional means given the mean-field means of their neighbours.
+      mean_field_change: largest change of any mean in the last mean-field sweep (zero when
+        nothing was left to mean-field).
+    """
+
+    reconstruction_error: Array
+    mean_field_change: Array
+
+
+class GradientEstimator(NamedTuple):
+    """``init(rng_key, params, num_chains=100, lengths=None) -> chains``;
+    ``estimate(rng_key, params, chains, batch) -> (grads, chains, info)``."""
+
+    init: Callable[..., Any]
+    estimate: Callable[[Array, Params, Any, Mapping[str, Array]], tuple[Params, Any, EstimatorInfo]]
+
+
+def _learns_sigma(model: Model, name: str) -> bool:
+    unit = model.layers[name]
+    return isinstance(unit, Gaussian) and unit.learn_sigma
+
+
+def summed_layers(model: Model, free: tuple[str, ...]) -> tuple[str, ...]:
+    """The free layers of the colour class that the gradient sums out analytically."""
+
+    def priority(colour: tuple[str, ...]) -> tuple[bool, int]:
+        members = [name for name in colour if name in free]
+        learned = any(_learns_sigma(model, name) for name in members)
+        return learned, sum(model.layers[name].n for name in members)
+
+    summed = tuple(name for name in max(model.colour_classes, key=priority) if name in free)
+    kept = [name for name in free if name not in summed and _learns_sigma(model, name)]
+    if kept:
+        raise ValueError(
+            f"layers {kept} learn sigma but are neither observed nor summed out; the mean-field "
+            "data statistics would miss their variance. Observe them or set learn_sigma=False"
+        )
+    return summed
+
+
+def _mean_field_statistics(
+    model: Model,
+    params: Params,
+    observed: dict[str, Array],
+    lengths: dict[str, Array],
+    num_steps: int,
+) -> tuple[dict[str, Array], Array]:
+    """Mean-field means of one example, and the largest change in the last sweep."""
+    clamped = tuple(name for name in model.layers if name in observed)
+    means = init_means(model, params, observed, lengths)
+    if len(clamped) == len(model.layers) or num_steps == 0:
+        return means, jnp.zeros(())
+
+    def sweep(means: dict[str, Array], _: None) -> tuple[dict[str, Array], Array]:
+        new = mean_field_sweep(model, params, means, clamped)
+        change = jnp.max(jnp.stack([jnp.max(jnp.abs(new[k] - means[k])) for k in means]))
+        return new, change
+
+    means, changes = jax.lax.scan(sweep, means, None, length=num_steps)
+    return means, changes[-1]
+
+
+def _data_term(
+    model: Model,
+    params: Params,
+    batch: dict[str, Array],
+    lengths: dict[str, Array],
+    num_mean_field_steps: int,
+) -> tuple[Callable[[Params], Array], dict[str, Array], EstimatorInfo]:
+    """The data free energy as a function of the parameters, the mean-field means, the info."""
+    free = tuple(name for name in model.layers if name not in batch)
+    summed = summed_layers(model, free)
+    means, changes = jax.vmap(
+        lambda observed: _mean_field_statistics(
+            model, params, observed, lengths, num_mean_field_steps
+        )
+    )(batch)
+    means = jax.lax.stop_gradient(means)
+    given = {name: value for name, value in means.items() if name not in summed}
+
+    def reconstruction_error(means_one: dict[str, Array]) -> Array:
+        totals = count_totals(model, means_one, {})
+        errors = [
+            jnp.mean(
+                jnp.square(layer_mean(model, params, means_one, name, totals) - means_one[name])
+            )
+            for name in batch
+        ]
+        return jnp.mean(jnp.stack(errors))
+
+    info = EstimatorInfo(
+        reconstruction_error=jnp.mean(jax.vmap(reconstruction_error)(means)),
+        mean_field_change=jnp.max(changes),
+    )
+
+    def free_energy(p: Params) -> Array:
+        per_example = jax.vmap(lambda x: layer_free_energy(model, p, x, lengths))(given)
+        return jnp.mean(per_example)
+
+    return free_energy, means, info
+
+
+def _model_term(model: Model, chains: GibbsState) -> Callable[[Params], Array]:
+    """The mean free energy of the chains (one class summed out) as a function of the params."""
+    summed = summed_layers(model, tuple(model.layers))
+    layers = jax.lax.stop_gradient(chains.layers)
+    given = {name: value for name, value in layers.items() if name not in summed}
+    totals = jax.vmap(lambda state: count_totals(model, state, {}))(layers)
+
+    def free_energy(p: Params) -> Array:
+        per_chain = jax.vmap(lambda x, t: layer_free_energy(model, p, x, t))(given, totals)
+        return jnp.mean(per_chain)
+
+    return free_energy
+
+
+def _gradient(
+    model: Model,
+    data_fn: Callable[[Params], Array],
+    model_fn: Callable[[Params], Array],
+    params: Params,
+) -> Params:
+    """``d/dtheta [F_data - F_model]``, with the log-sigmas of fixed-sigma layers held still."""
+    grads = jax.grad(lambda p: data_fn(p) - model_fn(p))(params)
+    return grads.replace(
+        log_sigma={
+            name: g if _learns_sigma(model, name) else jnp.zeros_like(g)
+            for name, g in grads.log_sigma.items()
+        }
+    )
+
+
+def _advance(model: Model, rng_key: Array, chains: GibbsState, params: Params, num_steps: int):
+    """``num_steps`` Gibbs steps of every chain (leading axis of ``chains``)."""
+    step = jax.vmap(gibbs(model).step, in_axes=(0, 0, None))
+    num_chains = jax.tree.leaves(chains.layers)[0].shape[0]
+
+    def one_step(chains: GibbsState, key: Array) -> tuple[GibbsState, None]:
+        return step(jax.random.split(key, num_chains), chains, params), None
+
+    chains, _ = jax.lax.scan(one_step, chains, jax.random.split(rng_key, num_steps))
+    return chains
+
+
+def _check_steps(**counts: int) -> None:
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
+
+
+def pcd(
+    model: Model, *, num_gibbs_steps: int = 5, num_mean_field_steps: int = 10
+) -> GradientEstimator:
+    """Persistent contrastive divergence with mean-field data statistics.
+
+    Each estimate advances the persistent chains by ``num_gibbs_steps`` block Gibbs steps and
+    runs ``num_mean_field_steps`` mean-field sweeps on the batch (the recipe of Salakhutdinov &
+    Hinton 2009 and of the multimodal DBM: 5 Gibbs steps, 10 mean-field sweeps, 100 chains).
+    """
+    _check_steps(num_gibbs_steps=num_gibbs_steps, num_mean_field_steps=num_mean_field_steps)
+    sampler = gibbs(model)
+
+    def init(
+        rng_key: Array,
+        params: Params,
+        num_chains: int = 100,
+        lengths: Mapping[str, int] | None = None,
+    ) -> GibbsState:
+        """``num_chains`` fantasy particles drawn from the biases alone."""
+        if isinstance(num_chains, bool) or not isinstance(num_chains, int) or num_chains < 1:
+            raise ValueError(f"num_chains must be a positive int, got {num_chains!r}")
+        resolved = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
+        return jax.vmap(sampler.init, in_axes=(0, None, None, None))(
+            jax.random.split(rng_key, num_chains), params, {}, resolved
+        )
+
+    def estimate(
+        rng_key: Array, params: Params, chains: GibbsState, batch: Mapping[str, Array]
+    ) -> tuple[Params, GibbsState, EstimatorInfo]:
+        lengths = check_lengths(model, params, None, sampled_count_layers(model, batch))
+        chains = _advance(model, rng_key, chains, params, num_gibbs_steps)
+        data_fn, _, info = _data_term(model, params, dict(batch), lengths, num_mean_field_steps)
+        return _gradient(model, data_fn, _model_term(model, chains), params), chains, info
+
+    return GradientEstimator(init=init, estimate=estimate)
+
+
+def cd(model: Model, *, k: int = 1, num_mean_field_steps: int = 10) -> GradientEstimator:
+    """Contrastive divergence CD-k (Hinton 2002).
+
+    The chains start at the batch: observed layers at their data, free layers drawn from their
+    mean-field factors; then ``k`` block Gibbs steps (the odd colour class first, so for an RBM
+    one step is ``h ~ p(h | v)``, ``v ~ p(v | h)``). There is no persistent state: ``init``
+    returns ``None``. CD-k is biased for small k; as k grows it approaches the exact gradient.
+    """
+    _check_steps(k=k, num_mean_field_steps=num_mean_field_steps)
+
+    def init(rng_key: Array, params: Params, num_chains: int = 100, lengths=None) -> None:
+        """CD keeps no chains between estimates."""
+        return None
+
+    def estimate(
+        rng_key: Array, params: Params, chains: None, batch: Mapping[str, Array]
+    ) -> tuple[Params, None, EstimatorInfo]:
+        lengths = check_lengths(model, params, None, sampled_count_layers(model, batch))
+        data_fn, means, info = _data_term(model, params, dict(batch), lengths, num_mean_field_steps)
+        start_key, run_key = jax.random.split(rng_key)
+        num_examples = jax.tree.leaves(means)[0].shape[0]
+
+        def start(key: Array, means_one: dict[str, Array]) -> dict[str, Array]:
+            totals = count_totals(model, means_one, {})
+            layers = dict(means_one)
+            free = [name for name in model.layers if name not in batch]
+            for layer_key, name in zip(jax.random.split(key, len(free)), free, strict=True):
+                layers[name] = layer_sample(layer_key, model, params, means_one, name, totals)
+            return layers
+
+        layers = jax.vmap(start)(jax.random.split(start_key, num_examples), means)
+        chains = _advance(model, run_key, GibbsState(layers), params, k)
+        return _gradient(model, data_fn, _model_term(model, chains), params), None, info
+
+    return GradientEstimator(init=init, estimate=estimate)

@@ -1,0 +1,202 @@
+"""Greedy layer-wise pretraining of DBMs and multimodal DBMs with weight doubling.
+
+Each hidden layer ``u`` is trained, bottom-up, as the hidden layer of an RBM whose visible
+layers are the layers just below it (the data, or the means of the layer below under the RBM
+trained before). In the finished DBM a layer hears from both sides, in the RBM from one, so
+the missing side is stood in for by doubling (Salakhutdinov & Hinton 2009, section 3.1; 2012,
+"An Efficient Learning Procedure for Deep Boltzmann Machines"; the ``up_factor`` /
+``down_factor`` of deepnet's multimodal DBM):
+
+    p(u | below)  uses 2 W^T s(below)  if u has layers above it, else W^T s(below),
+    p(below | u)  uses 2 W s(u)        if the layers below have layers below them, else W s(u).
+
+So the bottom RBM of each pathway doubles its bottom-up input, the top RBM (the joint layer
+over the pathway tops) its top-down input, and middle RBMs both. Each RBM is trained by CD-1
+on these conditionals; the composed DBM takes the weights as trained (the doubling is then
+carried by the two neighbours) and, for a layer that served in two RBMs, the mean of its two
+biases. Gaussian sigmas stay at their initial values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import jax
+import jax.numpy as jnp
+import optax
+from tqdm.auto import tqdm
+
+from mmdbm.energy import count_totals, layer_bias, layer_field, layer_free_energy
+from mmdbm.graph import Model
+from mmdbm.params import Params, edge_key
+from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
+from mmdbm.training.optimizer import weights_only
+from mmdbm.training.state import TrainState, train_epoch
+from mmdbm.validation import check_layers
+
+Array = jax.Array
+
+
+def _conditional(block: Model, params: Params, state: dict, name: str, factor: float, totals):
+    """The unit type's (mean, sample-args) for layer ``name`` with its field times ``factor``."""
+    return (
+        factor * layer_field(block, params, state, name),
+        layer_bias(block, params, name, totals),
+        params.log_sigma.get(name),
+        totals.get(name),
+    )
+
+
+def doubled_cd(block: Model, upper: str, up_factor: float, down_factor: float) -> GradientEstimator:
+    """CD-1 for an RBM block whose conditionals scale the field by ``up_factor`` (into the
+    hidden layer ``upper``) and ``down_factor`` (into the layers below)."""
+    lowers = tuple(name for name in block.layers if name != upper)
+    upper_unit = block.layers[upper]
+
+    def estimate(rng_key: Array, params: Params, chains: None, batch: Mapping[str, Array]):
+        def statistics(key: Array, data: dict[str, Array]):
+            totals = count_totals(block, data, {})
+            args = _conditional(block, params, data, upper, up_factor, totals)
+            positive = {**data, upper: upper_unit.mean(*args)}
+            hidden = upper_unit.sample(key, *args)
+            recon = {
+                name: block.layers[name].mean(
+                    *_conditional(block, params, {upper: hidden}, name, down_factor, totals)
+                )
+                for name in lowers
+            }
+            args = _conditional(block, params, recon, upper, up_factor, totals)
+            negative = {**recon, upper: upper_unit.mean(*args)}
+            error = jnp.mean(jnp.stack([jnp.mean(jnp.square(recon[n] - data[n])) for n in lowers]))
+            return positive, negative, totals, error
+
+        keys = jax.random.split(rng_key, jax.tree.leaves(batch)[0].shape[0])
+        positive, negative, totals, errors = jax.vmap(statistics)(keys, dict(batch))
+        positive, negative = jax.lax.stop_gradient((positive, negative))
+
+        def contrast(p: Params) -> Array:
+            energy = jax.vmap(lambda state, t: layer_free_energy(block, p, state, t))
+            return jnp.mean(energy(positive, totals) - energy(negative, totals))
+
+        grads = jax.grad(contrast)(params)
+        grads = grads.replace(log_sigma=jax.tree.map(jnp.zeros_like, grads.log_sigma))
+        info = EstimatorInfo(reconstruction_error=jnp.mean(errors), mean_field_change=jnp.zeros(()))
+        return grads, None, info
+
+    return GradientEstimator(init=lambda *args, **kwargs: None, estimate=estimate)
+
+
+def _blocks(model: Model) -> list[tuple[str, tuple[str, ...]]]:
+    """``(upper, lowers)`` for every hidden layer, each after the layers below it."""
+    below = {name: tuple(a for a, b in model.edges if b == name) for name in model.layers}
+    order, done = [], set(model.visible)
+    while len(done) < len(model.layers):
+        ready = [n for n in model.layers if n not in done and all(m in done for m in below[n])]
+        if not ready:
+            raise ValueError("pretrain needs a layered model: every edge runs from lower to upper")
+        order += [(name, below[name]) for name in ready]
+        done.update(ready)
+    return order
+
+
+def _sub_params(params: Params, block: Model) -> Params:
+    return Params(
+        weights={edge_key(a, b): params.weights[edge_key(a, b)] for a, b in block.edges},
+        biases={name: params.biases[name] for name in block.layers},
+        log_sigma={n: s for n, s in params.log_sigma.items() if n in block.layers},
+        lengths=tuple((n, m) for n, m in params.lengths if n in block.layers),
+    )
+
+
+def pretrain(
+    rng_key: Array,
+    model: Model,
+    data: Mapping[str, Array],
+    *,
+    num_epochs: int = 10,
+    batch_size: int = 100,
+    learning_rate: float = 0.01,
+    momentum: float = 0.9,
+    weight_decay: float = 2e-4,
+    params: Params | None = None,
+    progress: bool = True,
+) -> Params:
+    """Greedy layer-wise RBM pretraining with weight doubling (see the module doc).
+
+    Args:
+      rng_key: a JAX PRNG key.
+      model: a DBM or multimodal DBM (an RBM is trained as one plain RBM).
+      data: ``{visible layer: Array[num_examples, n]}`` for every visible layer.
+      num_epochs: epochs of CD-1 for each RBM.
+      batch_size: examples per update.
+      learning_rate, momentum, weight_decay: SGD settings for each RBM.
+      params: starting parameters (default: ``model.init(key, data)``).
+      progress: show a progress bar over the RBMs.
+
+    Returns:
+      ``Params`` of the whole model, ready for joint training with ``fit``.
+    """
+    data = check_layers(model, data, what="data", batched=True)
+    missing = [name for name in model.visible if name not in data]
+    if missing:
+        raise ValueError(f"data: visible layers {missing} are missing; pretrain needs all of them")
+    num_examples = next(iter(data.values())).shape[0]
+    if (
+        isinstance(batch_size, bool)
+        or not isinstance(batch_size, int)
+        or not 0 < batch_size <= num_examples
+    ):
+        raise ValueError(f"batch_size must be an int in [1, {num_examples}], got {batch_size!r}")
+    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
+        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    init_key, rng_key = jax.random.split(rng_key)
+    params = model.init(init_key, data) if params is None else params
+    blocks = _blocks(model)
+    has_above = {a for a, _ in model.edges}
+    inputs = dict(data)
+    weights, bias_estimates = dict(params.weights), {name: [] for name in model.layers}
+    for (upper, lowers), key in tqdm(
+        list(zip(blocks, jax.random.split(rng_key, len(blocks)), strict=True)),
+        desc="pretraining",
+        unit="rbm",
+        disable=not progress,
+    ):
+        block = Model(
+            {**{n: model.layers[n] for n in lowers}, upper: model.layers[upper]},
+            [(n, upper) for n in lowers],
+        )
+        up = 2.0 if upper in has_above else 1.0
+        down = 2.0 if any(n not in model.visible for n in lowers) else 1.0
+        estimator = doubled_cd(block, upper, up, down)
+        optimizer = optax.chain(
+            optax.add_decayed_weights(weight_decay, mask=weights_only),
+            optax.sgd(learning_rate, momentum=momentum),
+        )
+        block_data = {n: inputs[n] for n in lowers}
+        state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)
+        for _ in range(num_epochs):
+            state, _, _ = train_epoch(
+                state, block_data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
+            )
+        trained = state.params
+        weights.update(trained.weights)
+        for name, bias in trained.biases.items():
+            bias_estimates[name].append(bias)
+        inputs[upper] = _upper_means(block, trained, block_data, upper, up)
+    biases = {
+        name: jnp.mean(jnp.stack(estimates), axis=0) if estimates else params.biases[name]
+        for name, estimates in bias_estimates.items()
+    }
+    return params.replace(weights=weights, biases=biases)
+
+
+def _upper_means(block: Model, params: Params, data: dict, upper: str, factor: float) -> Array:
+    """``E[upper | below]`` with the doubled bottom-up input, for every example."""
+
+    def mean(example: dict[str, Array]) -> Array:
+        totals = count_totals(block, example, {})
+        return block.layers[upper].mean(
+            *_conditional(block, params, example, upper, factor, totals)
+        )
+
+    return jax.jit(jax.vmap(mean))(data)
