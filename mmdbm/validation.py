@@ -27,6 +27,9 @@ def check_layers(
 ) -> dict[str, Array]:
     """Check ``{layer: values}`` against the model and return float32 arrays.
 
+    Concrete values come back as NumPy arrays (converting them traces nothing), traced values
+    as traced float32 arrays.
+
     Args:
       model: the model whose layers the arrays belong to.
       arrays: values per layer name.
@@ -64,7 +67,12 @@ def check_layers(
             batch_sizes[name] = shape[0]
     if batched and len(set(batch_sizes.values())) > 1:
         raise ValueError(f"{what}: layers disagree on the batch size: {batch_sizes}")
-    return {name: jnp.asarray(values, jnp.float32) for name, values in arrays.items()}
+    return {
+        name: values.astype(jnp.float32)
+        if isinstance(values, jax.core.Tracer)
+        else np.asarray(values, np.float32)
+        for name, values in arrays.items()
+    }
 
 
 def _check_values(name: str, unit: object, values: np.ndarray, what: str) -> None:

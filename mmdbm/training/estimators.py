@@ -79,14 +79,7 @@ def summed_layers(model: Model, free: tuple[str, ...]) -> tuple[str, ...]:
         learned = any(_learns_sigma(model, name) for name in members)
         return learned, sum(model.layers[name].n for name in members)
 
-    summed = tuple(name for name in max(model.colour_classes, key=priority) if name in free)
-    kept = [name for name in free if name not in summed and _learns_sigma(model, name)]
-    if kept:
-        raise ValueError(
-            f"layers {kept} learn sigma but are neither observed nor summed out; the mean-field "
-            "data statistics would miss their variance. Observe them or set learn_sigma=False"
-        )
-    return summed
+    return tuple(name for name in max(model.colour_classes, key=priority) if name in free)
 
 
 def _mean_field_statistics(
@@ -121,6 +114,12 @@ def _data_term(
     """The data free energy as a function of the parameters, the mean-field means, the info."""
     free = tuple(name for name in model.layers if name not in batch)
     summed = summed_layers(model, free)
+    kept = [name for name in free if name not in summed and _learns_sigma(model, name)]
+    if kept:
+        raise ValueError(
+            f"layers {kept} learn sigma but are neither observed nor summed out; the mean-field "
+            "data statistics would miss their variance. Observe them or set learn_sigma=False"
+        )
     means, changes = jax.vmap(
         lambda observed: _mean_field_statistics(
             model, params, observed, lengths, num_mean_field_steps

@@ -38,16 +38,17 @@ def _positive_int(name: str, value: object) -> int:
 
 
 def _check_data(model: Model, data: Mapping[str, Array], batch_size: int) -> dict[str, Array]:
+    if isinstance(data, Mapping):
+        missing = [name for name in model.visible if name not in data]
+        if missing:
+            raise ValueError(
+                f"data: visible layers {missing} are missing; fit needs every visible layer "
+                f"(got {list(data)})"
+            )
+        hidden = [name for name in data if name in model.layers and name not in model.visible]
+        if hidden:
+            raise ValueError(f"data: layers {hidden} are hidden layers of the model, not data")
     data = check_layers(model, data, what="data", batched=True)
-    missing = [name for name in model.visible if name not in data]
-    if missing:
-        raise ValueError(
-            f"data: visible layers {missing} are missing; fit needs every visible layer "
-            f"(got {list(data)})"
-        )
-    hidden = [name for name in data if name not in model.visible]
-    if hidden:
-        raise ValueError(f"data: layers {hidden} are hidden layers of the model, not data")
     num_examples = next(iter(data.values())).shape[0]
     if batch_size > num_examples:
         raise ValueError(f"batch_size={batch_size} is larger than the {num_examples} examples")
@@ -189,7 +190,9 @@ def fit(
                 "seconds": time.perf_counter() - start,
             }
             history.append(entry)
-            bar.set_postfix(reconstruction_error=f"{entry['reconstruction_error']:.4f}")
+            bar.set_postfix(
+                reconstruction_error=f"{entry['reconstruction_error']:.4f}", refresh=False
+            )
             if checkpoints is not None:
                 _write_history(metrics_path, history)
                 if epoch % checkpoint_every == 0 or epoch == num_epochs:

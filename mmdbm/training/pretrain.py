@@ -99,6 +99,14 @@ def _blocks(model: Model) -> list[tuple[str, tuple[str, ...]]]:
     return order
 
 
+def doubling_factors(model: Model, upper: str, lowers: tuple[str, ...]) -> tuple[float, float]:
+    """``(up, down)``: 2 where the finished model gives that side a second source of input."""
+    has_above = {lower for lower, _ in model.edges}
+    up = 2.0 if upper in has_above else 1.0
+    down = 2.0 if any(name not in model.visible for name in lowers) else 1.0
+    return up, down
+
+
 def _sub_params(params: Params, block: Model) -> Params:
     return Params(
         weights={edge_key(a, b): params.weights[edge_key(a, b)] for a, b in block.edges},
@@ -152,7 +160,6 @@ def pretrain(
     init_key, rng_key = jax.random.split(rng_key)
     params = model.init(init_key, data) if params is None else params
     blocks = _blocks(model)
-    has_above = {a for a, _ in model.edges}
     inputs = dict(data)
     weights, bias_estimates = dict(params.weights), {name: [] for name in model.layers}
     for (upper, lowers), key in tqdm(
@@ -165,8 +172,7 @@ def pretrain(
             {**{n: model.layers[n] for n in lowers}, upper: model.layers[upper]},
             [(n, upper) for n in lowers],
         )
-        up = 2.0 if upper in has_above else 1.0
-        down = 2.0 if any(n not in model.visible for n in lowers) else 1.0
+        up, down = doubling_factors(model, upper, lowers)
         estimator = doubled_cd(block, upper, up, down)
         optimizer = optax.chain(
             optax.add_decayed_weights(weight_decay, mask=weights_only),

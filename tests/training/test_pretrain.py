@@ -1,0 +1,65 @@
+"""Greedy pretraining: which RBM doubles which input, the order of the RBMs, the composition."""
+
+import jax
+import numpy as np
+import pytest
+
+import mmdbm as mm
+from mmdbm.training.pretrain import _blocks, doubling_factors
+
+MULTIMODAL = mm.multimodal_dbm(
+    {"image": (mm.Gaussian(3), [4, 4]), "text": (mm.ReplicatedSoftmax(5), [4])}, joint=3
+)
+
+
+def test_bottom_rbms_double_up_top_rbm_doubles_down_middle_rbms_both():
+    deep = mm.dbm(mm.Bernoulli(4), [3, 3, 3])
+    assert [doubling_factors(deep, u, lo) for u, lo in _blocks(deep)] == [
+        (2.0, 1.0),
+        (2.0, 2.0),
+        (1.0, 2.0),
+    ]
+    rbm = mm.rbm(mm.Bernoulli(4), 3)
+    assert [doubling_factors(rbm, u, lo) for u, lo in _blocks(rbm)] == [(1.0, 1.0)]
+    factors = {u: doubling_factors(MULTIMODAL, u, lo) for u, lo in _blocks(MULTIMODAL)}
+    assert factors == {
+        "image_h1": (2.0, 1.0),
+        "image_h2": (2.0, 2.0),
+        "text_h1": (2.0, 1.0),
+        "joint": (1.0, 2.0),
+    }
+
+
+def test_each_hidden_layer_is_trained_after_the_layers_below_it():
+    blocks = _blocks(MULTIMODAL)
+    assert blocks[-1] == ("joint", ("image_h2", "text_h1"))
+    seen = set(MULTIMODAL.visible)
+    for upper, lowers in blocks:
+        assert set(lowers) <= seen
+        seen.add(upper)
+
+
+def test_pretrain_composes_every_weight_of_the_model():
+    rng = np.random.default_rng(0)
+    data = {"image": rng.normal(size=(40, 3)), "text": rng.multinomial(4, np.ones(5) / 5, 40)}
+    start = MULTIMODAL.init(jax.random.key(0), data)
+    params = mm.pretrain(
+        jax.random.key(1), MULTIMODAL, data, num_epochs=2, batch_size=10, progress=False
+    )
+    for key, weights in params.weights.items():
+        assert weights.shape == start.weights[key].shape
+        assert not np.allclose(weights, start.weights[key]), key
+    np.testing.assert_array_equal(params.log_sigma["image"], start.log_sigma["image"])
+    assert params.lengths == (("text", 4),)
+
+
+def test_pretrain_checks_its_data():
+    with pytest.raises(ValueError, match=r"visible layers \['text'\] are missing"):
+        mm.pretrain(jax.random.key(0), MULTIMODAL, {"image": np.zeros((10, 3))})
+    with pytest.raises(ValueError, match="batch_size must be an int in"):
+        mm.pretrain(
+            jax.random.key(0),
+            MULTIMODAL,
+            {"image": np.zeros((10, 3)), "text": np.ones((10, 5))},
+            batch_size=11,
+        )
