@@ -13,6 +13,8 @@ from typing import Any
 import jax
 import orbax.checkpoint as ocp
 
+from mmdbm.validation import check_count
+
 
 def _is_typed_key(leaf: Any) -> bool:
     return isinstance(leaf, jax.Array) and jax.dtypes.issubdtype(leaf.dtype, jax.dtypes.prng_key)
@@ -41,8 +43,7 @@ class Checkpoints:
     """
 
     def __init__(self, directory: str | Path, *, max_to_keep: int = 3):
-        if isinstance(max_to_keep, bool) or not isinstance(max_to_keep, int) or max_to_keep < 1:
-            raise ValueError(f"max_to_keep must be a positive int, got {max_to_keep!r}")
+        check_count("max_to_keep", max_to_keep)
         self.directory = Path(directory).absolute()
         self._manager = ocp.CheckpointManager(
             self.directory,
@@ -71,3 +72,9 @@ class Checkpoints:
     def close(self) -> None:
         """Finish pending writes and release the manager."""
         self._manager.close()
+
+    def __enter__(self) -> Checkpoints:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

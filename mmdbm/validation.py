@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 Array = jax.Array
 
 
+def check_count(name: str, value: object, *, minimum: int = 1) -> int:
+    """``value`` as an int if it is a whole number of at least ``minimum`` (0 or 1)."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
+        kind = "a positive int" if minimum == 1 else "a non-negative int"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return int(value)
+
+
 def check_layers(
     model: Model, arrays: Mapping[str, object], *, what: str, batched: bool | None
 ) -> dict[str, Array]:
@@ -81,6 +89,28 @@ def _check_values(name: str, unit: object, values: np.ndarray, what: str) -> Non
     problem = unit.problem_with(values)
     if problem:
         raise ValueError(f"{what}: layer '{name}': {problem}")
+
+
+def check_training_data(
+    model: Model, data: Mapping[str, object], batch_size: int
+) -> dict[str, Array]:
+    """Check training data: every visible layer and nothing else, at least one full batch."""
+    batch_size = check_count("batch_size", batch_size)
+    if isinstance(data, Mapping):
+        missing = [name for name in model.visible if name not in data]
+        if missing:
+            raise ValueError(
+                f"data: visible layers {missing} are missing; training needs every visible "
+                f"layer (got {list(data)})"
+            )
+        hidden = [name for name in data if name in model.layers and name not in model.visible]
+        if hidden:
+            raise ValueError(f"data: layers {hidden} are hidden layers of the model, not data")
+    data = check_layers(model, data, what="data", batched=True)
+    num_examples = next(iter(data.values())).shape[0]
+    if batch_size > num_examples:
+        raise ValueError(f"batch_size={batch_size} is larger than the {num_examples} examples")
+    return data
 
 
 def check_complete(model: Model, state: Mapping[str, object], *, what: str) -> None:

@@ -22,7 +22,13 @@ from flax import struct
 from mmdbm.energy import count_totals, layer_bias, layer_sample
 from mmdbm.graph import Model
 from mmdbm.params import Params
-from mmdbm.validation import check_layers, check_lengths, check_params, sampled_count_layers
+from mmdbm.validation import (
+    check_count,
+    check_layers,
+    check_lengths,
+    check_params,
+    sampled_count_layers,
+)
 
 Array = jax.Array
 
@@ -126,9 +132,10 @@ def sample(
     Returns:
       The final state of every chain: ``{layer: Array[num_chains, n]}``, observed layers included.
     """
-    for name, value in (("num_chains", num_chains), ("num_steps", num_steps)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+    num_chains, num_steps = (
+        check_count("num_chains", num_chains),
+        check_count("num_steps", num_steps),
+    )
     check_params(model, params)
     observed = check_layers(model, observed or {}, what="observed", batched=None)
     for name, values in observed.items():

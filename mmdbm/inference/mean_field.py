@@ -24,7 +24,13 @@ import jax.numpy as jnp
 from mmdbm.energy import count_totals, layer_bias, layer_mean
 from mmdbm.graph import Model
 from mmdbm.params import Params
-from mmdbm.validation import check_layers, check_lengths, check_params, sampled_count_layers
+from mmdbm.validation import (
+    check_count,
+    check_layers,
+    check_lengths,
+    check_params,
+    sampled_count_layers,
+)
 
 Array = jax.Array
 
@@ -91,8 +97,7 @@ def mean_field(
       ``{layer: Array[b, n]}`` for every layer: observed layers as given, the others at their
       mean-field means (conditional means under the factorised posterior).
     """
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 0:
-        raise ValueError(f"num_steps must be a non-negative int, got {num_steps!r}")
+    num_steps = check_count("num_steps", num_steps, minimum=0)
     if not 0 <= damping < 1:
         raise ValueError(f"damping must lie in [0, 1), got {damping!r}")
     check_params(model, params)

@@ -22,7 +22,13 @@ from mmdbm.inference.gibbs import gibbs
 from mmdbm.inference.mean_field import mean_field_batch
 from mmdbm.params import Params
 from mmdbm.units import ReplicatedSoftmax
-from mmdbm.validation import check_layers, check_lengths, check_params, sampled_count_layers
+from mmdbm.validation import (
+    check_count,
+    check_layers,
+    check_lengths,
+    check_params,
+    sampled_count_layers,
+)
 
 Array = jax.Array
 
@@ -85,8 +91,7 @@ def _gibbs_means(
 
 
 def _check_request(model: Model, params: Params, observed, lengths, num_steps) -> tuple:
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be a positive int, got {num_steps!r}")
+    check_count("num_steps", num_steps)
     check_params(model, params)
     observed = check_layers(model, observed, what="observed", batched=True)
     if not observed:
@@ -147,8 +152,7 @@ def infer_missing(
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if method == "gibbs" and rng_key is None:
         raise ValueError("method='gibbs' needs an rng_key")
-    if isinstance(num_chains, bool) or not isinstance(num_chains, int) or num_chains < 1:
-        raise ValueError(f"num_chains must be a positive int, got {num_chains!r}")
+    check_count("num_chains", num_chains)
     observed, lengths = _check_request(model, params, observed, lengths, num_steps)
     means = _infer(
         rng_key,

@@ -38,7 +38,7 @@ from mmdbm.inference.gibbs import GibbsState, gibbs
 from mmdbm.inference.mean_field import init_means, mean_field_sweep
 from mmdbm.params import Params
 from mmdbm.units import Gaussian
-from mmdbm.validation import check_lengths, sampled_count_layers
+from mmdbm.validation import check_count, check_lengths, sampled_count_layers
 
 Array = jax.Array
 
@@ -192,12 +192,6 @@ def _advance(model: Model, rng_key: Array, chains: GibbsState, params: Params, n
     return chains
 
 
-def _check_steps(**counts: int) -> None:
-    for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ValueError(f"{name} must be a non-negative int, got {value!r}")
-
-
 def pcd(
     model: Model, *, num_gibbs_steps: int = 5, num_mean_field_steps: int = 10
 ) -> GradientEstimator:
@@ -207,7 +201,8 @@ def pcd(
     runs ``num_mean_field_steps`` mean-field sweeps on the batch (the recipe of Salakhutdinov &
     Hinton 2009 and of the multimodal DBM: 5 Gibbs steps, 10 mean-field sweeps, 100 chains).
     """
-    _check_steps(num_gibbs_steps=num_gibbs_steps, num_mean_field_steps=num_mean_field_steps)
+    check_count("num_gibbs_steps", num_gibbs_steps, minimum=0)
+    check_count("num_mean_field_steps", num_mean_field_steps, minimum=0)
     sampler = gibbs(model)
 
     def init(
@@ -217,8 +212,7 @@ def pcd(
         lengths: Mapping[str, int] | None = None,
     ) -> GibbsState:
         """``num_chains`` fantasy particles drawn from the biases alone."""
-        if isinstance(num_chains, bool) or not isinstance(num_chains, int) or num_chains < 1:
-            raise ValueError(f"num_chains must be a positive int, got {num_chains!r}")
+        check_count("num_chains", num_chains)
         resolved = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
         return jax.vmap(sampler.init, in_axes=(0, None, None, None))(
             jax.random.split(rng_key, num_chains), params, {}, resolved
@@ -243,7 +237,8 @@ def cd(model: Model, *, k: int = 1, num_mean_field_steps: int = 10) -> GradientE
     one step is ``h ~ p(h | v)``, ``v ~ p(v | h)``). There is no persistent state: ``init``
     returns ``None``. CD-k is biased for small k; as k grows it approaches the exact gradient.
     """
-    _check_steps(k=k, num_mean_field_steps=num_mean_field_steps)
+    check_count("k", k, minimum=0)
+    check_count("num_mean_field_steps", num_mean_field_steps, minimum=0)
 
     def init(rng_key: Array, params: Params, num_chains: int = 100, lengths=None) -> None:
         """CD keeps no chains between estimates."""

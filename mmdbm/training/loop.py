@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Mapping
@@ -19,7 +20,13 @@ from mmdbm.params import Params
 from mmdbm.training.estimators import GradientEstimator, pcd
 from mmdbm.training.optimizer import default_optimizer
 from mmdbm.training.state import TrainState, train_epoch
-from mmdbm.validation import check_layers, check_lengths, check_params, sampled_count_layers
+from mmdbm.validation import (
+    check_count,
+    check_lengths,
+    check_params,
+    check_training_data,
+    sampled_count_layers,
+)
 
 Array = jax.Array
 
@@ -29,30 +36,6 @@ CHECKPOINT_DIR = "checkpoints"
 
 class TrainingDivergedError(FloatingPointError):
     """Training produced non-finite parameters."""
-
-
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive int, got {value!r}")
-    return value
-
-
-def _check_data(model: Model, data: Mapping[str, Array], batch_size: int) -> dict[str, Array]:
-    if isinstance(data, Mapping):
-        missing = [name for name in model.visible if name not in data]
-        if missing:
-            raise ValueError(
-                f"data: visible layers {missing} are missing; fit needs every visible layer "
-                f"(got {list(data)})"
-            )
-        hidden = [name for name in data if name in model.layers and name not in model.visible]
-        if hidden:
-            raise ValueError(f"data: layers {hidden} are hidden layers of the model, not data")
-    data = check_layers(model, data, what="data", batched=True)
-    num_examples = next(iter(data.values())).shape[0]
-    if batch_size > num_examples:
-        raise ValueError(f"batch_size={batch_size} is larger than the {num_examples} examples")
-    return data
 
 
 def _read_history(path: Path, last_epoch: int) -> list[dict]:
@@ -66,6 +49,19 @@ def _write_history(path: Path, history: list[dict]) -> None:
     temporary = path.with_suffix(".tmp")
     temporary.write_text("".join(json.dumps(entry) + "\n" for entry in history))
     temporary.replace(path)
+
+
+def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) -> str:
+    kept = (
+        f"; the checkpoints of epochs {list(checkpoints.epochs())} in {checkpoints.directory} "
+        "are kept"
+        if checkpoints is not None
+        else ""
+    )
+    return (
+        f"training diverged: the parameters became non-finite at step {step} (epoch {epoch})"
+        f"{kept}. Lower the learning rate."
+    )
 
 
 def fit(
@@ -118,86 +114,81 @@ def fit(
       TrainingDivergedError: when the parameters become non-finite; the message names the
         step, and the checkpoints of earlier epochs are kept.
     """
-    num_epochs = _positive_int("num_epochs", num_epochs)
-    batch_size = _positive_int("batch_size", batch_size)
-    checkpoint_every = _positive_int("checkpoint_every", checkpoint_every)
-    data = _check_data(model, data, batch_size)
+    num_epochs = check_count("num_epochs", num_epochs)
+    checkpoint_every = check_count("checkpoint_every", checkpoint_every)
+    data = check_training_data(model, data, batch_size)
     if resume and workdir is None:
         raise ValueError("resume=True needs the workdir of the run to resume")
-    init_key, state_key = jax.random.split(rng_key)
-    params = model.init(init_key, data) if params is None else params
-    check_params(model, params)
-    check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-    estimator = pcd(model) if estimator is None else estimator
-    steps_per_epoch = next(iter(data.values())).shape[0] // batch_size
-    optimizer = default_optimizer(num_epochs * steps_per_epoch) if optimizer is None else optimizer
-    state = TrainState.create(
-        state_key, params, optimizer, estimator, num_chains=num_chains, lengths=lengths
+    metrics_path = None if workdir is None else Path(workdir) / METRICS_FILE
+    opened = (
+        contextlib.nullcontext()
+        if workdir is None
+        else Checkpoints(Path(workdir) / CHECKPOINT_DIR, max_to_keep=max_checkpoints)
     )
-
-    history, first_epoch, checkpoints, metrics_path = [], 1, None, None
-    if workdir is not None:
-        workdir = Path(workdir)
-        metrics_path = workdir / METRICS_FILE
-        checkpoints = Checkpoints(workdir / CHECKPOINT_DIR, max_to_keep=max_checkpoints)
-        latest = checkpoints.latest_epoch()
-        if latest is not None and not resume:
+    with opened as checkpoints:
+        if checkpoints is not None and checkpoints.latest_epoch() is not None and not resume:
             raise ValueError(
                 f"{checkpoints.directory} already holds checkpoints (epochs "
                 f"{list(checkpoints.epochs())}); pass resume=True to continue that run or "
                 "choose another workdir"
             )
-        if latest is None:
-            checkpoints.save(0, state)
-        else:
-            state = checkpoints.restore(latest, state)
-            history = _read_history(metrics_path, latest)
-            first_epoch = latest + 1
+        init_key, state_key = jax.random.split(rng_key)
+        params = model.init(init_key, data) if params is None else params
+        check_params(model, params)
+        check_lengths(model, params, lengths, sampled_count_layers(model, {}))
+        estimator = pcd(model) if estimator is None else estimator
+        steps_per_epoch = next(iter(data.values())).shape[0] // batch_size
+        if optimizer is None:
+            optimizer = default_optimizer(num_epochs * steps_per_epoch)
+        state = TrainState.create(
+            state_key, params, optimizer, estimator, num_chains=num_chains, lengths=lengths
+        )
+        history, first_epoch = [], 1
+        if checkpoints is not None:
+            latest = checkpoints.latest_epoch()
+            if latest is None:
+                checkpoints.save(0, state)
+            else:
+                state = checkpoints.restore(latest, state)
+                history = _read_history(metrics_path, latest)
+                first_epoch = latest + 1
 
-    try:
-        bar = tqdm(
-            range(first_epoch, num_epochs + 1),
+        epochs = range(first_epoch, num_epochs + 1)
+        with tqdm(
+            epochs,
             desc="training",
             unit="epoch",
             disable=not progress,
             initial=first_epoch - 1,
             total=num_epochs,
-        )
-        for epoch in bar:
-            start = time.perf_counter()
-            first_step = int(state.step)
-            state, infos, finite = train_epoch(
-                state, data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
-            )
-            finite = np.asarray(finite)
-            if not finite.all():
-                bad_step = first_step + int(np.argmin(finite)) + 1
-                kept = (
-                    f"; the checkpoints of epochs {list(checkpoints.epochs())} in "
-                    f"{checkpoints.directory} are kept"
-                    if checkpoints is not None
-                    else ""
+        ) as bar:
+            for epoch in bar:
+                start = time.perf_counter()
+                first_step = int(state.step)
+                state, infos, finite = train_epoch(
+                    state, data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
                 )
-                raise TrainingDivergedError(
-                    f"training diverged: the parameters became non-finite at step {bad_step} "
-                    f"(epoch {epoch}){kept}. Lower the learning rate."
+                finite = np.asarray(finite)
+                if not finite.all():
+                    raise TrainingDivergedError(
+                        _divergence_message(
+                            first_step + int(np.argmin(finite)) + 1, epoch, checkpoints
+                        )
+                    )
+                history.append(
+                    {
+                        "epoch": epoch,
+                        "step": int(state.step),
+                        "reconstruction_error": float(jnp.mean(infos.reconstruction_error)),
+                        "mean_field_change": float(jnp.max(infos.mean_field_change)),
+                        "seconds": time.perf_counter() - start,
+                    }
                 )
-            entry = {
-                "epoch": epoch,
-                "step": int(state.step),
-                "reconstruction_error": float(jnp.mean(infos.reconstruction_error)),
-                "mean_field_change": float(jnp.max(infos.mean_field_change)),
-                "seconds": time.perf_counter() - start,
-            }
-            history.append(entry)
-            bar.set_postfix(
-                reconstruction_error=f"{entry['reconstruction_error']:.4f}", refresh=False
-            )
-            if checkpoints is not None:
-                _write_history(metrics_path, history)
-                if epoch % checkpoint_every == 0 or epoch == num_epochs:
-                    checkpoints.save(epoch, state)
-    finally:
-        if checkpoints is not None:
-            checkpoints.close()
+                bar.set_postfix(
+                    reconstruction_error=f"{history[-1]['reconstruction_error']:.4f}", refresh=False
+                )
+                if checkpoints is not None:
+                    _write_history(metrics_path, history)
+                    if epoch % checkpoint_every == 0 or epoch == num_epochs:
+                        checkpoints.save(epoch, state)
     return state.params, history

@@ -6,6 +6,7 @@ import jax
 import optax
 
 from mmdbm.params import Params
+from mmdbm.validation import check_count
 
 
 def weights_only(params: Params) -> Params:
@@ -35,8 +36,7 @@ def default_optimizer(
     5% of the steps) and ``final_momentum`` after; ``weight_decay * W`` is added to the gradient
     of every weight matrix (not to biases).
     """
-    if isinstance(num_steps, bool) or not isinstance(num_steps, int) or num_steps < 1:
-        raise ValueError(f"num_steps must be a positive int, got {num_steps!r}")
+    check_count("num_steps", num_steps)
     switch = num_steps // 20 if momentum_switch_step is None else momentum_switch_step
     learning_rates = optax.linear_schedule(learning_rate, final_learning_rate, num_steps)
     momenta = optax.join_schedules(

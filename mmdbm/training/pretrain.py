@@ -32,7 +32,7 @@ from mmdbm.params import Params, edge_key
 from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
 from mmdbm.training.optimizer import weights_only
 from mmdbm.training.state import TrainState, train_epoch
-from mmdbm.validation import check_layers
+from mmdbm.validation import check_count, check_training_data
 
 Array = jax.Array
 
@@ -144,19 +144,8 @@ def pretrain(
     Returns:
       ``Params`` of the whole model, ready for joint training with ``fit``.
     """
-    data = check_layers(model, data, what="data", batched=True)
-    missing = [name for name in model.visible if name not in data]
-    if missing:
-        raise ValueError(f"data: visible layers {missing} are missing; pretrain needs all of them")
-    num_examples = next(iter(data.values())).shape[0]
-    if (
-        isinstance(batch_size, bool)
-        or not isinstance(batch_size, int)
-        or not 0 < batch_size <= num_examples
-    ):
-        raise ValueError(f"batch_size must be an int in [1, {num_examples}], got {batch_size!r}")
-    if isinstance(num_epochs, bool) or not isinstance(num_epochs, int) or num_epochs < 1:
-        raise ValueError(f"num_epochs must be a positive int, got {num_epochs!r}")
+    data = check_training_data(model, data, batch_size)
+    check_count("num_epochs", num_epochs)
     init_key, rng_key = jax.random.split(rng_key)
     params = model.init(init_key, data) if params is None else params
     blocks = _blocks(model)

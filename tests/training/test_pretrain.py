@@ -56,7 +56,7 @@ def test_pretrain_composes_every_weight_of_the_model():
 def test_pretrain_checks_its_data():
     with pytest.raises(ValueError, match=r"visible layers \['text'\] are missing"):
         mm.pretrain(jax.random.key(0), MULTIMODAL, {"image": np.zeros((10, 3))})
-    with pytest.raises(ValueError, match="batch_size must be an int in"):
+    with pytest.raises(ValueError, match="batch_size=11 is larger than the 10 examples"):
         mm.pretrain(
             jax.random.key(0),
             MULTIMODAL,
