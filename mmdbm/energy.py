@@ -8,9 +8,10 @@ batches. The energy of a full state is
 where a Bernoulli layer next to a Replicated Softmax layer with total count M has its bias
 scaled by M (Salakhutdinov & Hinton 2009; Srivastava & Salakhutdinov 2012, eq. 5).
 
-Functions whose name starts with ``layer_`` are the building blocks of samplers: they take the
-total counts of the Replicated Softmax layers already resolved and check nothing. The others are
-public and validate their input.
+``count_totals``, ``conditional_args`` and the functions whose name starts with ``layer_`` are
+the building blocks of samplers and estimators: they take the total counts of the Replicated
+Softmax layers already resolved and check nothing. The others are public and validate their
+input.
 """
 
 from __future__ import annotations
@@ -69,15 +70,19 @@ def layer_field(model: Model, params: Params, state: Mapping[str, Array], name: 
     return phi
 
 
-def _conditional_args(
+def conditional_args(
     model: Model,
     params: Params,
     state: Mapping[str, Array],
     name: str,
     totals: Mapping[str, Array],
+    field_scale: float = 1.0,
 ) -> tuple[Array, Array, Array | None, Array | None]:
+    """``(field, bias, log_sigma, total)`` of layer ``name``: the arguments of its unit's
+    conditional ``mean``, ``sample`` and ``log_partition``. ``field_scale`` multiplies the field
+    (weight doubling in pretraining)."""
     return (
-        layer_field(model, params, state, name),
+        field_scale * layer_field(model, params, state, name),
         layer_bias(model, params, name, totals),
         params.log_sigma.get(name),
         totals.get(name),
@@ -92,7 +97,7 @@ def layer_mean(
     totals: Mapping[str, Array],
 ) -> Array:
     """``E[x_l | neighbours]``: the layer's conditional mean given the rest of ``state``."""
-    return model.layers[name].mean(*_conditional_args(model, params, state, name, totals))
+    return model.layers[name].mean(*conditional_args(model, params, state, name, totals))
 
 
 def layer_sample(
@@ -104,7 +109,7 @@ def layer_sample(
     totals: Mapping[str, Array],
 ) -> Array:
     """A draw of ``x_l`` from its conditional given the rest of ``state``."""
-    args = _conditional_args(model, params, state, name, totals)
+    args = conditional_args(model, params, state, name, totals)
     return model.layers[name].sample(rng_key, *args)
 
 
@@ -116,7 +121,7 @@ def layer_log_partition(
     totals: Mapping[str, Array],
 ) -> Array:
     """``log Z_l(phi_l)``: the layer summed out given its neighbours in ``state``."""
-    return model.layers[name].log_partition(*_conditional_args(model, params, state, name, totals))
+    return model.layers[name].log_partition(*conditional_args(model, params, state, name, totals))
 
 
 def _given_energy(

@@ -26,7 +26,7 @@ import jax.numpy as jnp
 import optax
 from tqdm.auto import tqdm
 
-from mmdbm.energy import count_totals, layer_bias, layer_field, layer_free_energy
+from mmdbm.energy import conditional_args, count_totals, layer_free_energy
 from mmdbm.graph import Model
 from mmdbm.params import Params, edge_key
 from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
@@ -35,16 +35,6 @@ from mmdbm.training.state import TrainState, train_epoch
 from mmdbm.validation import check_count, check_training_data
 
 Array = jax.Array
-
-
-def _conditional(block: Model, params: Params, state: dict, name: str, factor: float, totals):
-    """The unit type's (mean, sample-args) for layer ``name`` with its field times ``factor``."""
-    return (
-        factor * layer_field(block, params, state, name),
-        layer_bias(block, params, name, totals),
-        params.log_sigma.get(name),
-        totals.get(name),
-    )
 
 
 def doubled_cd(block: Model, upper: str, up_factor: float, down_factor: float) -> GradientEstimator:
@@ -56,16 +46,16 @@ def doubled_cd(block: Model, upper: str, up_factor: float, down_factor: float) -
     def estimate(rng_key: Array, params: Params, chains: None, batch: Mapping[str, Array]):
         def statistics(key: Array, data: dict[str, Array]):
             totals = count_totals(block, data, {})
-            args = _conditional(block, params, data, upper, up_factor, totals)
+            args = conditional_args(block, params, data, upper, totals, up_factor)
             positive = {**data, upper: upper_unit.mean(*args)}
             hidden = upper_unit.sample(key, *args)
             recon = {
                 name: block.layers[name].mean(
-                    *_conditional(block, params, {upper: hidden}, name, down_factor, totals)
+                    *conditional_args(block, params, {upper: hidden}, name, totals, down_factor)
                 )
                 for name in lowers
             }
-            args = _conditional(block, params, recon, upper, up_factor, totals)
+            args = conditional_args(block, params, recon, upper, totals, up_factor)
             negative = {**recon, upper: upper_unit.mean(*args)}
             error = jnp.mean(jnp.stack([jnp.mean(jnp.square(recon[n] - data[n])) for n in lowers]))
             return positive, negative, totals, error
@@ -191,7 +181,7 @@ def _upper_means(block: Model, params: Params, data: dict, upper: str, factor: f
     def mean(example: dict[str, Array]) -> Array:
         totals = count_totals(block, example, {})
         return block.layers[upper].mean(
-            *_conditional(block, params, example, upper, factor, totals)
+            *conditional_args(block, params, example, upper, totals, factor)
         )
 
     return jax.jit(jax.vmap(mean))(data)
