@@ -2,12 +2,16 @@
 
 Layers of Bernoulli, Gaussian and Replicated Softmax units joined into RBMs, DBMs and the
 multimodal DBM of Srivastava & Salakhutdinov (2012); pure-function energies, conditionals,
-block Gibbs sampling, mean-field inference, exact enumeration for tiny models, CD/PCD
-training with Optax, greedy pretraining, Orbax checkpoints and multimodal inference.
+block Gibbs sampling, mean-field inference, exact enumeration for tiny models, AIS partition
+functions and log-likelihoods, CD/PCD training with Optax, greedy pretraining, Orbax
+checkpoints, multimodal inference and the papers' metrics.
 """
 
 from mmdbm.energy import conditional_mean, energy, field, free_energy
+from mmdbm.evaluation import metrics
+from mmdbm.evaluation.ais import AISResult, ais
 from mmdbm.evaluation.exact import exact_log_partition, exact_log_prob
+from mmdbm.evaluation.likelihood import log_likelihood, per_word_perplexity
 from mmdbm.graph import Model, dbm, multimodal_dbm, rbm
 from mmdbm.inference.gibbs import GibbsState, Sampler, gibbs, sample
 from mmdbm.inference.mean_field import mean_field
@@ -23,6 +27,7 @@ from mmdbm.units import Bernoulli, Gaussian, ReplicatedSoftmax
 __version__ = "0.1.0"
 
 __all__ = [
+    "AISResult",
     "Bernoulli",
     "EstimatorInfo",
     "Gaussian",
@@ -34,6 +39,7 @@ __all__ = [
     "Sampler",
     "TrainState",
     "TrainingDivergedError",
+    "ais",
     "cd",
     "conditional_mean",
     "dbm",
@@ -46,9 +52,12 @@ __all__ = [
     "free_energy",
     "gibbs",
     "infer_missing",
+    "log_likelihood",
     "mean_field",
+    "metrics",
     "multimodal_dbm",
     "pcd",
+    "per_word_perplexity",
     "pretrain",
     "rbm",
     "represent",

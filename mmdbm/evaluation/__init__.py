@@ -1,1 +1,1 @@
-"""Evaluation: exact enumeration for tiny models."""
+"""Evaluation: exact enumeration, AIS, log-likelihoods and the papers' metrics."""

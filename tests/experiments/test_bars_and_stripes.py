@@ -1,19 +1,13 @@
 """The demo job does real work: its RBM's exact log-likelihood rises well above the start."""
 
-import importlib.util
-from pathlib import Path
-
 import jax
 import numpy as np
 
-SCRIPT = Path(__file__).parents[2] / "experiments" / "bars_and_stripes.py"
+from tests.scripts import load_script
 
 
 def _load_demo():
-    spec = importlib.util.spec_from_file_location("bars_and_stripes", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("experiments/bars_and_stripes.py")
 
 
 def test_patterns_are_the_thirty_bars_and_stripes():

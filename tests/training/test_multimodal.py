@@ -15,7 +15,6 @@ import numpy as np
 import pytest
 
 import mmdbm as mm
-from tests.probe import probe_accuracy
 
 NUM_CLASSES, IMAGE_SIZE, VOCABULARY, WORDS = 4, 6, 12, 8
 CHANCE = 1 / NUM_CLASSES
@@ -103,7 +102,8 @@ def test_the_joint_representation_of_both_modalities_beats_either_alone(trained)
             np.asarray(mm.represent(model, params, {k: split[k] for k in layers}))
             for split in (train, test)
         ]
-        accuracies[name] = probe_accuracy(features[0], train_labels, features[1], test_labels)
+        probabilities = mm.metrics.logistic_probe(features[0], train_labels, features[1])
+        accuracies[name] = mm.metrics.accuracy(probabilities.argmax(axis=1), test_labels)
     print("logistic probe on the joint representation:", accuracies)
     assert accuracies["both"] > max(accuracies["image"], accuracies["text"]) + 0.03
     assert min(accuracies.values()) > CHANCE + 0.3
