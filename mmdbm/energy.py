@@ -16,14 +16,14 @@ input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import jax
 import jax.numpy as jnp
 
 from mmdbm.graph import Model
 from mmdbm.params import Params, edge_key
-from mmdbm.units import ReplicatedSoftmax
+from mmdbm.units import ReplicatedSoftmax, Unit
 from mmdbm.validation import (
     check_complete,
     check_layers,
@@ -87,6 +87,38 @@ def conditional_args(
         params.log_sigma.get(name),
         totals.get(name),
     )
+
+
+def bias_only_args(
+    model: Model, params: Params, name: str, totals: Mapping[str, Array]
+) -> tuple[Array, Array, Array | None, Array | None]:
+    """``conditional_args`` with a zero field: the layer under its biases alone, as in a
+    model without weights (chain starts, mean-field starts, the AIS base model)."""
+    return (
+        jnp.zeros(model.layers[name].n, params.biases[name].dtype),
+        layer_bias(model, params, name, totals),
+        params.log_sigma.get(name),
+        totals.get(name),
+    )
+
+
+def summed_class(
+    model: Model, free: tuple[str, ...], must_sum: Callable[[Unit], bool] = lambda unit: False
+) -> tuple[str, ...]:
+    """The free layers of the colour class to sum out analytically.
+
+    That is the class holding a free layer for which ``must_sum`` is true, else the one with
+    more free units (fewer sampled units, less variance).
+    """
+
+    def priority(colour: tuple[str, ...]) -> tuple[bool, int]:
+        members = [name for name in colour if name in free]
+        return (
+            any(must_sum(model.layers[name]) for name in members),
+            sum(model.layers[name].n for name in members),
+        )
+
+    return tuple(name for name in max(model.colour_classes, key=priority) if name in free)
 
 
 def layer_mean(

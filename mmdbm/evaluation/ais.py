@@ -26,7 +26,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from mmdbm.energy import layer_bias, layer_free_energy, layer_sample
+from mmdbm.energy import bias_only_args, layer_free_energy, layer_sample, summed_class
 from mmdbm.graph import Model
 from mmdbm.params import Params
 from mmdbm.validation import check_count, check_lengths, check_params, sampled_count_layers
@@ -70,20 +70,10 @@ def default_schedule(num_betas: int) -> np.ndarray:
     )
 
 
-def summed_class(model: Model) -> tuple[str, ...]:
-    """The colour class that AIS sums out analytically: the one with more units."""
-    return max(model.colour_classes, key=lambda colour: sum(model.layers[n].n for n in colour))
-
-
 def base_log_partition(model: Model, base: Params, totals: Mapping[str, Array]) -> Array:
     """``log Z_0 = sum_l log Z_l(0)``: with zero weights every layer is independent."""
     return sum(
-        unit.log_partition(
-            jnp.zeros(unit.n),
-            layer_bias(model, base, name, totals),
-            base.log_sigma.get(name),
-            totals.get(name),
-        )
+        unit.log_partition(*bias_only_args(model, base, name, totals))
         for name, unit in model.layers.items()
     )
 
@@ -98,7 +88,7 @@ def _ais_log_weights(
     totals: dict[str, Array],
     num_chains: int,
 ) -> Array:
-    summed = summed_class(model)
+    summed = summed_class(model, tuple(model.layers))
     sampled = tuple(name for name in model.layers if name not in summed)
 
     def interpolate(beta: Array) -> Params:
@@ -107,13 +97,7 @@ def _ais_log_weights(
     def initial(key: Array) -> dict[str, Array]:
         keys = jax.random.split(key, len(sampled))
         return {
-            name: model.layers[name].sample(
-                k,
-                jnp.zeros(model.layers[name].n),
-                layer_bias(model, base, name, totals),
-                base.log_sigma.get(name),
-                totals.get(name),
-            )
+            name: model.layers[name].sample(k, *bias_only_args(model, base, name, totals))
             for k, name in zip(keys, sampled, strict=True)
         }
 

@@ -20,7 +20,7 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from mmdbm.energy import layer_free_energy
+from mmdbm.energy import layer_free_energy, summed_class
 from mmdbm.graph import Model
 from mmdbm.inference.mean_field import mean_field_batch
 from mmdbm.params import Params
@@ -44,12 +44,7 @@ def _bernoulli_entropy(p: Array) -> Array:
 def _bounded_class(model: Model, free: tuple[str, ...]) -> tuple[str, ...]:
     """The free layers that ``q`` covers: the colour class not summed out, all Bernoulli."""
 
-    def priority(colour: tuple[str, ...]) -> tuple[bool, int]:
-        members = [name for name in colour if name in free]
-        other_units = any(not isinstance(model.layers[name], Bernoulli) for name in members)
-        return other_units, sum(model.layers[name].n for name in members)
-
-    summed = max(model.colour_classes, key=priority)
+    summed = summed_class(model, free, lambda unit: not isinstance(unit, Bernoulli))
     bounded = tuple(name for name in free if name not in summed)
     awkward = [name for name in bounded if not isinstance(model.layers[name], Bernoulli)]
     if awkward:

@@ -19,7 +19,7 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from mmdbm.energy import count_totals, layer_bias, layer_sample
+from mmdbm.energy import bias_only_args, count_totals, layer_sample
 from mmdbm.graph import Model
 from mmdbm.params import Params
 from mmdbm.validation import (
@@ -64,14 +64,7 @@ def init(
     layers = dict(observed)
     free = [name for name in model.layers if name not in observed]
     for key, name in zip(jax.random.split(rng_key, len(free)), free, strict=True):
-        unit = model.layers[name]
-        layers[name] = unit.sample(
-            key,
-            jnp.zeros(unit.n, params.biases[name].dtype),
-            layer_bias(model, params, name, totals),
-            params.log_sigma.get(name),
-            totals.get(name),
-        )
+        layers[name] = model.layers[name].sample(key, *bias_only_args(model, params, name, totals))
     return GibbsState(layers, tuple(name for name in model.layers if name in observed))
 
 

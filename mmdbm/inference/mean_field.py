@@ -19,9 +19,8 @@ from collections.abc import Mapping
 from functools import partial
 
 import jax
-import jax.numpy as jnp
 
-from mmdbm.energy import count_totals, layer_bias, layer_mean
+from mmdbm.energy import bias_only_args, count_totals, layer_mean
 from mmdbm.graph import Model
 from mmdbm.params import Params
 from mmdbm.validation import (
@@ -43,12 +42,7 @@ def init_means(
     means = dict(observed)
     for name, unit in model.layers.items():
         if name not in observed:
-            means[name] = unit.mean(
-                jnp.zeros(unit.n, params.biases[name].dtype),
-                layer_bias(model, params, name, totals),
-                params.log_sigma.get(name),
-                totals.get(name),
-            )
+            means[name] = unit.mean(*bias_only_args(model, params, name, totals))
     return means
 
 

@@ -32,12 +32,12 @@ import jax
 import jax.numpy as jnp
 from flax import struct
 
-from mmdbm.energy import count_totals, layer_free_energy, layer_mean, layer_sample
+from mmdbm.energy import count_totals, layer_free_energy, layer_mean, layer_sample, summed_class
 from mmdbm.graph import Model
 from mmdbm.inference.gibbs import GibbsState, gibbs
 from mmdbm.inference.mean_field import init_means, mean_field_sweep
 from mmdbm.params import Params
-from mmdbm.units import Gaussian
+from mmdbm.units import Gaussian, Unit
 from mmdbm.validation import check_count, check_lengths, sampled_count_layers
 
 Array = jax.Array
@@ -66,20 +66,8 @@ class GradientEstimator(NamedTuple):
     estimate: Callable[[Array, Params, Any, Mapping[str, Array]], tuple[Params, Any, EstimatorInfo]]
 
 
-def _learns_sigma(model: Model, name: str) -> bool:
-    unit = model.layers[name]
+def _learns_sigma(unit: Unit) -> bool:
     return isinstance(unit, Gaussian) and unit.learn_sigma
-
-
-def summed_layers(model: Model, free: tuple[str, ...]) -> tuple[str, ...]:
-    """The free layers of the colour class that the gradient sums out analytically."""
-
-    def priority(colour: tuple[str, ...]) -> tuple[bool, int]:
-        members = [name for name in colour if name in free]
-        learned = any(_learns_sigma(model, name) for name in members)
-        return learned, sum(model.layers[name].n for name in members)
-
-    return tuple(name for name in max(model.colour_classes, key=priority) if name in free)
 
 
 def _mean_field_statistics(
@@ -113,8 +101,8 @@ def _data_term(
 ) -> tuple[Callable[[Params], Array], dict[str, Array], EstimatorInfo]:
     """The data free energy as a function of the parameters, the mean-field means, the info."""
     free = tuple(name for name in model.layers if name not in batch)
-    summed = summed_layers(model, free)
-    kept = [name for name in free if name not in summed and _learns_sigma(model, name)]
+    summed = summed_class(model, free, _learns_sigma)
+    kept = [name for name in free if name not in summed and _learns_sigma(model.layers[name])]
     if kept:
         raise ValueError(
             f"layers {kept} learn sigma but are neither observed nor summed out; the mean-field "
@@ -152,7 +140,7 @@ def _data_term(
 
 def _model_term(model: Model, chains: GibbsState) -> Callable[[Params], Array]:
     """The mean free energy of the chains (one class summed out) as a function of the params."""
-    summed = summed_layers(model, tuple(model.layers))
+    summed = summed_class(model, tuple(model.layers), _learns_sigma)
     layers = jax.lax.stop_gradient(chains.layers)
     given = {name: value for name, value in layers.items() if name not in summed}
     totals = jax.vmap(lambda state: count_totals(model, state, {}))(layers)
@@ -174,7 +162,7 @@ def _gradient(
     grads = jax.grad(lambda p: data_fn(p) - model_fn(p))(params)
     return grads.replace(
         log_sigma={
-            name: g if _learns_sigma(model, name) else jnp.zeros_like(g)
+            name: g if _learns_sigma(model.layers[name]) else jnp.zeros_like(g)
             for name, g in grads.log_sigma.items()
         }
     )
