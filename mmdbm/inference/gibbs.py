@@ -99,6 +99,20 @@ def gibbs(model: Model) -> Sampler:
     return Sampler(init=init_fn, step=build_kernel(model))
 
 
+def advance(
+    model: Model, rng_key: Array, chains: GibbsState, params: Params, num_steps: int
+) -> GibbsState:
+    """``num_steps`` Gibbs steps of every chain of ``chains`` (leading axis: chains)."""
+    step = jax.vmap(build_kernel(model), in_axes=(0, 0, None))
+    num_chains = jax.tree.leaves(chains.layers)[0].shape[0]
+
+    def one_step(chains: GibbsState, key: Array) -> tuple[GibbsState, None]:
+        return step(jax.random.split(key, num_chains), chains, params), None
+
+    chains, _ = jax.lax.scan(one_step, chains, jax.random.split(rng_key, num_steps))
+    return chains
+
+
 def sample(
     rng_key: Array,
     model: Model,
@@ -154,15 +168,8 @@ def _run_chains(
     num_chains: int,
     num_steps: int,
 ) -> dict[str, Array]:
-    sampler = gibbs(model)
     init_key, run_key = jax.random.split(rng_key)
-    states = jax.vmap(sampler.init, in_axes=(0, None, 0, None))(
+    chains = jax.vmap(gibbs(model).init, in_axes=(0, None, 0, None))(
         jax.random.split(init_key, num_chains), params, observed, lengths
     )
-    run_chains = jax.vmap(sampler.step, in_axes=(0, 0, None))
-
-    def one_step(states: GibbsState, key: Array) -> tuple[GibbsState, None]:
-        return run_chains(jax.random.split(key, num_chains), states, params), None
-
-    states, _ = jax.lax.scan(one_step, states, jax.random.split(run_key, num_steps))
-    return states.layers
+    return advance(model, run_key, chains, params, num_steps).layers

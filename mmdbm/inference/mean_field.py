@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from functools import partial
 
 import jax
+import jax.numpy as jnp
 
 from mmdbm.energy import bias_only_args, count_totals, layer_mean
 from mmdbm.graph import Model
@@ -67,6 +68,30 @@ def mean_field_sweep(
     return means
 
 
+def solve(
+    model: Model,
+    params: Params,
+    observed: Mapping[str, Array],
+    lengths: Mapping[str, Array],
+    num_steps: int,
+    damping: float = 0.0,
+) -> tuple[dict[str, Array], Array]:
+    """Mean-field means of one example after ``num_steps`` sweeps from ``init_means``, and the
+    largest change of any mean in the last sweep (zero without sweeps)."""
+    clamped = tuple(name for name in model.layers if name in observed)
+    means = init_means(model, params, observed, lengths)
+    if num_steps == 0:
+        return means, jnp.zeros(())
+
+    def sweep(means: dict[str, Array], _: None) -> tuple[dict[str, Array], Array]:
+        new = mean_field_sweep(model, params, means, clamped, damping)
+        change = jnp.max(jnp.stack([jnp.max(jnp.abs(new[k] - means[k])) for k in means]))
+        return new, change
+
+    means, changes = jax.lax.scan(sweep, means, None, length=num_steps)
+    return means, changes[-1]
+
+
 def mean_field(
     model: Model,
     params: Params,
@@ -112,14 +137,4 @@ def mean_field_batch(
     damping: float,
 ) -> dict[str, Array]:
     """``mean_field`` without the checks: jit-compiled and vmapped over the batch."""
-    clamped = tuple(name for name in model.layers if name in observed)
-
-    def one_example(observed_one: dict[str, Array]) -> dict[str, Array]:
-        def sweep(means: dict[str, Array], _: None) -> tuple[dict[str, Array], None]:
-            return mean_field_sweep(model, params, means, clamped, damping), None
-
-        means = init_means(model, params, observed_one, lengths)
-        means, _ = jax.lax.scan(sweep, means, None, length=num_steps)
-        return means
-
-    return jax.vmap(one_example)(observed)
+    return jax.vmap(lambda one: solve(model, params, one, lengths, num_steps, damping)[0])(observed)

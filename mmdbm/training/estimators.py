@@ -34,8 +34,8 @@ from flax import struct
 
 from mmdbm.energy import count_totals, layer_free_energy, layer_mean, layer_sample, summed_class
 from mmdbm.graph import Model
-from mmdbm.inference.gibbs import GibbsState, gibbs
-from mmdbm.inference.mean_field import init_means, mean_field_sweep
+from mmdbm.inference.gibbs import GibbsState, advance, gibbs
+from mmdbm.inference.mean_field import solve
 from mmdbm.params import Params
 from mmdbm.units import Gaussian, Unit
 from mmdbm.validation import check_count, check_lengths, sampled_count_layers
@@ -70,28 +70,6 @@ def _learns_sigma(unit: Unit) -> bool:
     return isinstance(unit, Gaussian) and unit.learn_sigma
 
 
-def _mean_field_statistics(
-    model: Model,
-    params: Params,
-    observed: dict[str, Array],
-    lengths: dict[str, Array],
-    num_steps: int,
-) -> tuple[dict[str, Array], Array]:
-    """Mean-field means of one example, and the largest change in the last sweep."""
-    clamped = tuple(name for name in model.layers if name in observed)
-    means = init_means(model, params, observed, lengths)
-    if len(clamped) == len(model.layers) or num_steps == 0:
-        return means, jnp.zeros(())
-
-    def sweep(means: dict[str, Array], _: None) -> tuple[dict[str, Array], Array]:
-        new = mean_field_sweep(model, params, means, clamped)
-        change = jnp.max(jnp.stack([jnp.max(jnp.abs(new[k] - means[k])) for k in means]))
-        return new, change
-
-    means, changes = jax.lax.scan(sweep, means, None, length=num_steps)
-    return means, changes[-1]
-
-
 def _data_term(
     model: Model,
     params: Params,
@@ -109,9 +87,7 @@ def _data_term(
             "data statistics would miss their variance. Observe them or set learn_sigma=False"
         )
     means, changes = jax.vmap(
-        lambda observed: _mean_field_statistics(
-            model, params, observed, lengths, num_mean_field_steps
-        )
+        lambda observed: solve(model, params, observed, lengths, num_mean_field_steps)
     )(batch)
     means = jax.lax.stop_gradient(means)
     given = {name: value for name, value in means.items() if name not in summed}
@@ -168,18 +144,6 @@ def _gradient(
     )
 
 
-def _advance(model: Model, rng_key: Array, chains: GibbsState, params: Params, num_steps: int):
-    """``num_steps`` Gibbs steps of every chain (leading axis of ``chains``)."""
-    step = jax.vmap(gibbs(model).step, in_axes=(0, 0, None))
-    num_chains = jax.tree.leaves(chains.layers)[0].shape[0]
-
-    def one_step(chains: GibbsState, key: Array) -> tuple[GibbsState, None]:
-        return step(jax.random.split(key, num_chains), chains, params), None
-
-    chains, _ = jax.lax.scan(one_step, chains, jax.random.split(rng_key, num_steps))
-    return chains
-
-
 def pcd(
     model: Model, *, num_gibbs_steps: int = 5, num_mean_field_steps: int = 10
 ) -> GradientEstimator:
@@ -210,7 +174,7 @@ def pcd(
         rng_key: Array, params: Params, chains: GibbsState, batch: Mapping[str, Array]
     ) -> tuple[Params, GibbsState, EstimatorInfo]:
         lengths = check_lengths(model, params, None, sampled_count_layers(model, batch))
-        chains = _advance(model, rng_key, chains, params, num_gibbs_steps)
+        chains = advance(model, rng_key, chains, params, num_gibbs_steps)
         data_fn, _, info = _data_term(model, params, dict(batch), lengths, num_mean_field_steps)
         return _gradient(model, data_fn, _model_term(model, chains), params), chains, info
 
@@ -249,7 +213,7 @@ def cd(model: Model, *, k: int = 1, num_mean_field_steps: int = 10) -> GradientE
             return layers
 
         layers = jax.vmap(start)(jax.random.split(start_key, num_examples), means)
-        chains = _advance(model, run_key, GibbsState(layers), params, k)
+        chains = advance(model, run_key, GibbsState(layers), params, k)
         return _gradient(model, data_fn, _model_term(model, chains), params), None, info
 
     return GradientEstimator(init=init, estimate=estimate)
