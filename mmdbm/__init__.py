@@ -7,6 +7,7 @@ functions and log-likelihoods, CD/PCD training with Optax, greedy pretraining, O
 checkpoints, multimodal inference and the papers' metrics.
 """
 
+from mmdbm import datasets
 from mmdbm.energy import conditional_mean, energy, field, free_energy
 from mmdbm.evaluation import metrics
 from mmdbm.evaluation.ais import AISResult, ais
@@ -42,6 +43,7 @@ __all__ = [
     "ais",
     "cd",
     "conditional_mean",
+    "datasets",
     "dbm",
     "default_optimizer",
     "energy",
