@@ -51,6 +51,15 @@ class AISResult(NamedTuple):
     log_z_high: Array
     log_weights: Array
 
+    @property
+    def effective_sample_size(self) -> Array:
+        """``(sum_i w_i)^2 / sum_i w_i^2``: how many chains the estimate is really worth; far
+        below the number of chains, the weights are dominated by a few and the estimate (and
+        its interval) is unreliable; then anneal more slowly."""
+        return jnp.exp(
+            2 * jax.nn.logsumexp(self.log_weights) - jax.nn.logsumexp(2 * self.log_weights)
+        )
+
 
 def default_schedule(num_betas: int) -> np.ndarray:
     """Inverse temperatures from 0 to 1, denser near 1: 5% of them on [0, 0.5], 40% on

@@ -19,6 +19,7 @@ from functools import partial
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from mmdbm.energy import layer_free_energy, summed_class
 from mmdbm.graph import Model
@@ -112,6 +113,12 @@ def log_likelihood(
     free = tuple(name for name in model.layers if name not in visible)
     bounded = _bounded_class(model, free)
     lengths = check_lengths(model, params, lengths, sampled_count_layers(model, visible))
+    num_examples = next(iter(visible.values())).shape[0]
+    if np.ndim(log_z) not in (0, 1) or np.size(log_z) not in (1, num_examples):
+        raise ValueError(
+            f"log_z must be a scalar or one value per example ({num_examples}), "
+            f"got shape {np.shape(log_z)}"
+        )
     means = mean_field_batch(model, params, visible, lengths, num_mean_field_steps, 0.0)
 
     return _bounds(model, params, means, tuple(visible), bounded, lengths) - jnp.asarray(log_z)

@@ -37,6 +37,8 @@ def test_more_betas_shrink_the_spread_of_the_weights():
     few = mm.ais(jax.random.key(0), model, params, num_chains=200, num_betas=20)
     many = mm.ais(jax.random.key(0), model, params, num_chains=200, num_betas=2000)
     assert float(np.std(many.log_weights)) < float(np.std(few.log_weights)) / 3
+    assert float(few.effective_sample_size) < float(many.effective_sample_size) <= 200
+    assert float(many.effective_sample_size) > 150
 
 
 def test_the_annealing_compiles_once_for_repeated_calls():

@@ -71,3 +71,6 @@ def test_every_visible_layer_is_needed():
     params = model.init(jax.random.key(0))
     with pytest.raises(ValueError, match=r"layers \['text'\] are missing"):
         mm.log_likelihood(model, params, {"image": np.zeros((2, 2))}, 0.0)
+    both = {"image": np.zeros((2, 2)), "text": np.array([[3, 0, 0], [1, 1, 1]])}
+    with pytest.raises(ValueError, match="log_z must be a scalar or one value per example"):
+        mm.log_likelihood(model, params, both, np.zeros(3), lengths={"text": 3})
