@@ -1,4 +1,5 @@
-"""Datasets bundled with mmdbm (host-side NumPy); see ``mmdbm/datasets/README.md``.
+"""Datasets (host-side NumPy): bundled ones, and loaders for installed ones; see
+``mmdbm/datasets/README.md``.
 
 ``load(name)`` returns ``{"train", "validation", "test"}`` splits of arrays and labels, plus
 what describes them (vocabularies, view widths). Nothing is downloaded at run time.
@@ -8,20 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mmdbm.datasets import mnist_tags, multifeature, reuters
+from mmdbm.datasets import fashion_mnist, mnist_tags, multifeature, reuters
 
 LOADERS: dict[str, Callable[..., dict]] = {
     "mnist_tags": mnist_tags.load,
     "multifeature": multifeature.load,
     "reuters": reuters.load,
+    "fashion_mnist": fashion_mnist.load,
 }
 
 
-def load(name: str, *, seed: int = 0) -> dict:
-    """Load a bundled dataset by name; ``seed`` fixes the splits (and generated tags)."""
+def load(name: str, *, seed: int = 0, **options: object) -> dict:
+    """Load a dataset by name; ``seed`` fixes the splits (and generated tags), ``options`` go
+    to its loader (e.g. ``directory=`` for ``fashion_mnist``)."""
     if name not in LOADERS:
-        raise ValueError(f"unknown dataset {name!r}; bundled datasets are {sorted(LOADERS)}")
-    return LOADERS[name](seed=seed)
+        raise ValueError(f"unknown dataset {name!r}; known datasets are {sorted(LOADERS)}")
+    return LOADERS[name](seed=seed, **options)
 
 
 __all__ = ["LOADERS", "load"]

@@ -1,5 +1,7 @@
 """The bundled datasets: shapes, splits, determinism, and what the generated tags promise."""
 
+import gzip
+
 import numpy as np
 import pytest
 
@@ -85,8 +87,40 @@ def test_reuters_holds_word_counts_with_corn_and_grain_labels():
 
 
 def test_unknown_names_and_missing_files_are_clear_errors(monkeypatch, tmp_path):
-    with pytest.raises(ValueError, match="unknown dataset 'mnist'; bundled datasets are"):
+    with pytest.raises(ValueError, match="unknown dataset 'mnist'; known datasets are"):
         mm.datasets.load("mnist")
     monkeypatch.setattr(splits, "DATA", tmp_path)
     with pytest.raises(ValueError, match=r"mnist_5k\.npz is missing; reinstall mmdbm or run"):
         mm.datasets.load("mnist_tags")
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 8, array.ndim]) + np.array(array.shape, ">i4").tobytes()
+    with gzip.open(path, "wb") as stream:
+        stream.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_fashion_mnist_reads_idx_files_in_the_debian_layout(tmp_path):
+    rng = np.random.default_rng(0)
+    images = {
+        "train": rng.integers(0, 256, (5010, 28, 28)),
+        "t10k": rng.integers(0, 256, (7, 28, 28)),
+    }
+    for prefix, array in images.items():
+        _write_idx(tmp_path / f"{prefix}-images-idx3-ubyte.gz", array)
+        _write_idx(tmp_path / f"{prefix}-labels-idx1-ubyte.gz", np.arange(len(array)) % 10)
+    data = mm.datasets.load("fashion_mnist", directory=tmp_path)
+    assert [len(data[s]["labels"]) for s in ("train", "validation", "test")] == [10, 5000, 7]
+    np.testing.assert_allclose(data["test"]["image"], images["t10k"].reshape(7, -1) / 255.0)
+    np.testing.assert_array_equal(data["test"]["labels"], np.arange(7))
+
+
+def test_fashion_mnist_says_how_to_get_it_and_refuses_corrupt_files(tmp_path):
+    with pytest.raises(ValueError, match="apt-get install dataset-fashion-mnist"):
+        mm.datasets.load("fashion_mnist", directory=tmp_path)
+    for prefix in ("train", "t10k"):
+        for kind in ("images-idx3", "labels-idx1"):
+            with gzip.open(tmp_path / f"{prefix}-{kind}-ubyte.gz", "wb") as stream:
+                stream.write(b"not an idx file")
+    with pytest.raises(ValueError, match="not an unsigned-byte IDX file"):
+        mm.datasets.load("fashion_mnist", directory=tmp_path)
