@@ -19,10 +19,10 @@ from mmdbm.inference.mean_field import mean_field
 from mmdbm.inference.missing import infer_missing, represent
 from mmdbm.params import Params
 from mmdbm.training.estimators import EstimatorInfo, GradientEstimator, cd, pcd
-from mmdbm.training.loop import TrainingDivergedError, fit
+from mmdbm.training.loop import fit
 from mmdbm.training.optimizer import default_optimizer
 from mmdbm.training.pretrain import pretrain
-from mmdbm.training.state import TrainState, train_epoch, train_step
+from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch, train_step
 from mmdbm.units import Bernoulli, Gaussian, ReplicatedSoftmax
 
 __version__ = "0.1.0"

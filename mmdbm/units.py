@@ -97,7 +97,9 @@ class Gaussian:
     Given the field ``phi``, ``x_i ~ N(b_i + sigma_i phi_i, sigma_i^2)``: the image pathway of
     the multimodal DBM (Srivastava & Salakhutdinov 2012, eq. 3), whose coupling is
     ``sum_ij (x_i / sigma_i) W_ij h_j``. ``learn_sigma`` says whether training updates
-    ``log sigma``; otherwise it stays where ``Model.init`` put it.
+    ``log sigma``; otherwise it stays where ``Model.init`` put it. As in the papers, give these
+    units standardised data (zero mean, unit variance per feature): features that barely vary
+    get a tiny sigma, and ``x / sigma`` then makes learning unstable.
     """
 
     n: int

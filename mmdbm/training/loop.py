@@ -19,7 +19,7 @@ from mmdbm.graph import Model
 from mmdbm.params import Params
 from mmdbm.training.estimators import GradientEstimator, pcd
 from mmdbm.training.optimizer import default_optimizer
-from mmdbm.training.state import TrainState, train_epoch
+from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
 from mmdbm.validation import (
     check_count,
     check_lengths,
@@ -32,10 +32,6 @@ Array = jax.Array
 
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_DIR = "checkpoints"
-
-
-class TrainingDivergedError(FloatingPointError):
-    """Training produced non-finite parameters."""
 
 
 def _read_history(path: Path, last_epoch: int) -> list[dict]:

@@ -31,7 +31,7 @@ from mmdbm.graph import Model
 from mmdbm.params import Params, edge_key
 from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
 from mmdbm.training.optimizer import weights_only
-from mmdbm.training.state import TrainState, train_epoch
+from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
 from mmdbm.validation import check_count, check_training_data
 
 Array = jax.Array
@@ -159,10 +159,16 @@ def pretrain(
         )
         block_data = {n: inputs[n] for n in lowers}
         state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)
-        for _ in range(num_epochs):
-            state, _, _ = train_epoch(
+        for epoch in range(1, num_epochs + 1):
+            state, _, finite = train_epoch(
                 state, block_data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
             )
+            if not bool(finite[-1]):
+                raise TrainingDivergedError(
+                    f"pretraining diverged: the RBM of layer '{upper}' over {list(lowers)} has "
+                    f"non-finite parameters after epoch {epoch}. Lower the learning rate "
+                    "(and give Gaussian layers standardised data)"
+                )
         trained = state.params
         weights.update(trained.weights)
         for name, bias in trained.biases.items():

@@ -17,6 +17,10 @@ from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
 Array = jax.Array
 
 
+class TrainingDivergedError(FloatingPointError):
+    """Training produced non-finite parameters."""
+
+
 @struct.dataclass
 class TrainState:
     """Everything that changes during training; a pytree, so it jits, scans and checkpoints.

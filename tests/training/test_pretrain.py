@@ -53,6 +53,21 @@ def test_pretrain_composes_every_weight_of_the_model():
     assert params.lengths == (("text", 4),)
 
 
+def test_pretraining_that_diverges_names_the_rbm():
+    model = mm.dbm(mm.Gaussian(6), [4, 3])
+    data = {"v": np.random.default_rng(0).normal(size=(100, 6))}
+    with pytest.raises(mm.TrainingDivergedError, match=r"RBM of layer 'h1' over \['v'\]"):
+        mm.pretrain(
+            jax.random.key(0),
+            model,
+            data,
+            num_epochs=5,
+            batch_size=10,
+            learning_rate=100.0,
+            progress=False,
+        )
+
+
 def test_pretrain_checks_its_data():
     with pytest.raises(ValueError, match=r"visible layers \['text'\] are missing"):
         mm.pretrain(jax.random.key(0), MULTIMODAL, {"image": np.zeros((10, 3))})
