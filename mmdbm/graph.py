@@ -60,10 +60,10 @@ class Model:
 
         Weights are ``weight_scale * N(0, 1)``, hidden biases zero (Hinton 2010, "A Practical Guide
         to Training RBMs"). For each layer in ``data`` (``{layer: Array[b, n]}``): Bernoulli biases
-        are the logits of the data means, Gaussian biases the means and ``log_sigma`` the log
-        standard deviations, Replicated Softmax biases the log word frequencies, and the layer's
-        default total count M (``Params.lengths``) is the rounded mean document length. Without
-        data, Gaussian layers start at ``log_sigma = 0``.
+        are the logits of the data means; Gaussian biases the means and ``log_sigma`` the log
+        standard deviations (sigma 1 for a constant feature); Replicated Softmax biases the log
+        word frequencies, and the layer's default total count M (``Params.lengths``) the
+        rounded mean document length. Without data, Gaussian layers start at ``log_sigma = 0``.
         """
         data = {} if data is None else check_layers(self, data, what="data", batched=True)
         data = {name: np.asarray(values, np.float64) for name, values in data.items()}

@@ -26,7 +26,7 @@ from jax.scipy.special import gammaln
 Array = jax.Array
 
 _MIN_PROBABILITY = 1e-3
-_MIN_STD = 1e-3
+_CONSTANT_STD = 1e-6
 
 
 def _check_size(n: object) -> None:
@@ -159,8 +159,10 @@ class Gaussian:
         return data.mean(axis=0)
 
     def data_log_sigma(self, data: np.ndarray) -> np.ndarray:
-        """Log standard deviation of the data, floored at ``log 1e-3``."""
-        return np.log(np.maximum(data.std(axis=0), _MIN_STD))
+        """Log standard deviation of the data; zero (sigma = 1) for a constant feature, whose
+        data say nothing of its spread and whose tiny sigma would make learning blow up."""
+        std = data.std(axis=0)
+        return np.log(np.where(std > _CONSTANT_STD, std, 1.0))
 
 
 @dataclasses.dataclass(frozen=True)

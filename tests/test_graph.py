@@ -85,11 +85,11 @@ def test_init_shapes_and_small_weights():
 def test_init_sets_visible_statistics_from_data():
     rng = np.random.default_rng(0)
     pixels = (rng.random((500, 4)) < [0.1, 0.5, 0.9, 0.7]).astype(np.float32)
-    features = rng.normal([1.0, -2.0], [0.5, 3.0], size=(500, 2))
+    features = np.c_[rng.normal([1.0, -2.0], [0.5, 3.0], size=(500, 2)), np.full(500, 4.0)]
     counts = rng.multinomial(6, [0.5, 0.3, 0.2], size=500)
     for model, data in [
         (mm.rbm(mm.Bernoulli(4), 3), {"v": pixels}),
-        (mm.rbm(mm.Gaussian(2), 3), {"v": features}),
+        (mm.rbm(mm.Gaussian(3), 3), {"v": features}),
         (mm.rbm(mm.ReplicatedSoftmax(3), 3), {"v": counts}),
     ]:
         params = model.init(jax.random.key(1), data)
@@ -99,7 +99,8 @@ def test_init_sets_visible_statistics_from_data():
             np.testing.assert_allclose(special.expit(params.biases["v"]), pixels.mean(0), rtol=1e-5)
         elif isinstance(unit, mm.Gaussian):
             np.testing.assert_allclose(params.biases["v"], features.mean(0), rtol=1e-5)
-            np.testing.assert_allclose(np.exp(params.log_sigma["v"]), features.std(0), rtol=1e-5)
+            expected_sigma = [*features.std(0)[:2], 1.0]  # a constant feature gets sigma 1
+            np.testing.assert_allclose(np.exp(params.log_sigma["v"]), expected_sigma, rtol=1e-5)
         else:
             np.testing.assert_allclose(
                 special.softmax(params.biases["v"]), counts.sum(0) / counts.sum(), rtol=1e-5
