@@ -91,6 +91,18 @@ def _check_values(name: str, unit: object, values: np.ndarray, what: str) -> Non
         raise ValueError(f"{what}: layer '{name}': {problem}")
 
 
+def check_observed(
+    model: Model, params: Params, observed: Mapping[str, object], lengths: Mapping | None
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """Check params, a non-empty batch ``{layer: Array[b, n]}`` of observed layers, and the
+    total counts M of the Replicated Softmax layers left free; return the batch and the Ms."""
+    check_params(model, params)
+    observed = check_layers(model, observed, what="observed", batched=True)
+    if not observed:
+        raise ValueError("observed: give at least one layer (as {layer: Array[b, n]})")
+    return observed, check_lengths(model, params, lengths, sampled_count_layers(model, observed))
+
+
 def check_training_data(
     model: Model, data: Mapping[str, object], batch_size: int
 ) -> dict[str, Array]:

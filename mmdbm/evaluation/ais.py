@@ -193,12 +193,12 @@ def summarise(log_weights: Array, log_z_base: Array) -> AISResult:
     shift = jnp.max(log_weights)
     weights = jnp.exp(log_weights - shift)
     mean = jnp.mean(weights)
-    spread = 3 * jnp.std(weights, ddof=1) / math.sqrt(n)
+    standard_error = jnp.std(weights, ddof=1) / math.sqrt(n)
     offset = log_z_base + shift
     return AISResult(
         log_z=offset + jnp.log(mean),
-        log_z_std=jnp.std(weights, ddof=1) / (mean * math.sqrt(n)),
-        log_z_low=offset + jnp.log(jnp.maximum(mean - spread, 0.0)),
-        log_z_high=offset + jnp.log(mean + spread),
+        log_z_std=standard_error / mean,
+        log_z_low=offset + jnp.log(jnp.maximum(mean - 3 * standard_error, 0.0)),
+        log_z_high=offset + jnp.log(mean + 3 * standard_error),
         log_weights=log_weights,
     )

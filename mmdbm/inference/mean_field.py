@@ -24,13 +24,7 @@ import jax.numpy as jnp
 from mmdbm.energy import bias_only_args, count_totals, layer_mean
 from mmdbm.graph import Model
 from mmdbm.params import Params
-from mmdbm.validation import (
-    check_count,
-    check_layers,
-    check_lengths,
-    check_params,
-    sampled_count_layers,
-)
+from mmdbm.validation import check_count, check_observed
 
 Array = jax.Array
 
@@ -119,11 +113,7 @@ def mean_field(
     num_steps = check_count("num_steps", num_steps, minimum=0)
     if not 0 <= damping < 1:
         raise ValueError(f"damping must lie in [0, 1), got {damping!r}")
-    check_params(model, params)
-    observed = check_layers(model, observed, what="observed", batched=True)
-    if not observed:
-        raise ValueError("observed: give at least one layer (as {layer: Array[b, n]})")
-    lengths = check_lengths(model, params, lengths, sampled_count_layers(model, observed))
+    observed, lengths = check_observed(model, params, observed, lengths)
     return mean_field_batch(model, params, observed, lengths, num_steps, float(damping))
 
 

@@ -22,13 +22,7 @@ from mmdbm.inference.gibbs import gibbs
 from mmdbm.inference.mean_field import mean_field_batch
 from mmdbm.params import Params
 from mmdbm.units import ReplicatedSoftmax
-from mmdbm.validation import (
-    check_count,
-    check_layers,
-    check_lengths,
-    check_params,
-    sampled_count_layers,
-)
+from mmdbm.validation import check_count, check_observed
 
 Array = jax.Array
 
@@ -90,16 +84,6 @@ def _gibbs_means(
     return jax.vmap(one_example)(jax.random.split(rng_key, num_examples), observed)
 
 
-def _check_request(model: Model, params: Params, observed, lengths, num_steps) -> tuple:
-    check_count("num_steps", num_steps)
-    check_params(model, params)
-    observed = check_layers(model, observed, what="observed", batched=True)
-    if not observed:
-        raise ValueError("observed: give at least one layer (as {layer: Array[b, n]})")
-    lengths = check_lengths(model, params, lengths, sampled_count_layers(model, observed))
-    return observed, lengths
-
-
 def _infer(
     rng_key: Array | None,
     model: Model,
@@ -153,7 +137,8 @@ def infer_missing(
     if method == "gibbs" and rng_key is None:
         raise ValueError("method='gibbs' needs an rng_key")
     check_count("num_chains", num_chains)
-    observed, lengths = _check_request(model, params, observed, lengths, num_steps)
+    check_count("num_steps", num_steps)
+    observed, lengths = check_observed(model, params, observed, lengths)
     means = _infer(
         rng_key,
         model,
@@ -208,7 +193,8 @@ def represent(
         raise ValueError(
             f"layers: unknown layers {unknown}; the model's layers are {list(model.layers)}"
         )
-    observed, lengths = _check_request(model, params, observed, lengths, num_steps)
+    check_count("num_steps", num_steps)
+    observed, lengths = check_observed(model, params, observed, lengths)
     if key is not None:
         observed = {
             **observed,
