@@ -9,10 +9,9 @@ where a Bernoulli layer next to a Replicated Softmax layer with total count M ha
 scaled by M (Salakhutdinov & Hinton 2009; Srivastava & Salakhutdinov 2012, eq. 5).
 
 ``count_totals``, ``conditional_args``, ``bias_only_args``, ``summed_class`` and the functions
-whose name starts with ``layer_`` are
-the building blocks of samplers and estimators: they take the total counts of the Replicated
-Softmax layers already resolved and check nothing. The others are public and validate their
-input.
+whose name starts with ``layer_`` are the building blocks of samplers and estimators: they take
+the total counts of the Replicated Softmax layers already resolved and check nothing. The others
+are public and validate their input.
 """
 
 from __future__ import annotations
