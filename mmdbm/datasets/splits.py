@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -17,8 +18,14 @@ def read_bundled(filename: str, expected: dict[str, tuple]) -> dict[str, np.ndar
         raise ValueError(
             f"bundled file {path} is missing; reinstall mmdbm or run scripts/build_datasets.py"
         )
-    with np.load(path) as stored:
-        arrays = {name: stored[name] for name in stored.files}
+    try:
+        with np.load(path) as stored:
+            arrays = {name: stored[name] for name in stored.files}
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"bundled file {path} cannot be read ({error}); reinstall mmdbm or run "
+            "scripts/build_datasets.py"
+        ) from error
     for name, shape in expected.items():
         if name not in arrays:
             raise ValueError(f"{path.name}: array '{name}' is missing")

@@ -125,7 +125,15 @@ def log_likelihood(
 
 
 def per_word_perplexity(log_likelihoods: Array, documents: Array) -> Array:
-    """``exp(-(1/N) sum_n log p(v_n) / D_n)`` over N documents of D_n words each
-    (Salakhutdinov & Hinton 2009, Replicated Softmax, section 4)."""
-    lengths = jnp.sum(jnp.asarray(documents, jnp.float32), axis=-1)
-    return jnp.exp(-jnp.mean(jnp.asarray(log_likelihoods, jnp.float32) / lengths))
+    """``exp(-(1/N) sum_n log p(w_n) / D_n)`` over N documents of D_n words each
+    (Salakhutdinov & Hinton 2009, Replicated Softmax, section 4).
+
+    ``p(w_n)`` is the probability of the document's word sequence, as in the papers and in
+    LDA's perplexity; ``log_likelihoods`` are those of the count vectors (what
+    ``log_likelihood`` returns), so the log multinomial coefficient ``log mu(v_n)`` is taken
+    off: ``log p(w_n) = log p(v_n) - log mu(v_n)``.
+    """
+    documents = jnp.asarray(documents, jnp.float32)
+    log_coefficients = jax.vmap(ReplicatedSoftmax(documents.shape[-1]).log_base_measure)(documents)
+    sequences = jnp.asarray(log_likelihoods, jnp.float32) - log_coefficients
+    return jnp.exp(-jnp.mean(sequences / jnp.sum(documents, axis=-1)))

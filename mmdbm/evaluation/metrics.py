@@ -93,19 +93,29 @@ def logistic_probe(
     l2: float = 1e-3,
     num_steps: int = 500,
 ) -> np.ndarray:
-    """Class probabilities ``[num_test, num_classes]`` from multinomial logistic regression
-    fitted to standardised training features (L2 penalty, L-BFGS in Optax)."""
+    """Class probabilities ``[num_test, num_classes]`` from logistic regression fitted to
+    standardised training features (L2 penalty, L-BFGS in Optax): multinomial for class
+    indices ``[n]``, one independent sigmoid per label for binary multi-labels ``[n, L]``."""
     train_labels = np.asarray(train_labels)
+    multilabel = train_labels.ndim == 2
     mean = train_features.mean(axis=0)
     std = train_features.std(axis=0) + 1e-6
     x = jnp.asarray((train_features - mean) / std, jnp.float32)
-    onehot = jax.nn.one_hot(train_labels, int(train_labels.max()) + 1)
-    params = (jnp.zeros((x.shape[1], onehot.shape[1])), jnp.zeros(onehot.shape[1]))
+    targets = (
+        jnp.asarray(train_labels, jnp.float32)
+        if multilabel
+        else jax.nn.one_hot(train_labels, int(train_labels.max()) + 1)
+    )
+    params = (jnp.zeros((x.shape[1], targets.shape[1])), jnp.zeros(targets.shape[1]))
 
     def loss(params):
         weights, bias = params
-        log_p = jax.nn.log_softmax(x @ weights + bias[None, :])
-        return -jnp.mean(jnp.sum(onehot * log_p, axis=1)) + 0.5 * l2 * jnp.sum(weights**2)
+        logits = x @ weights + bias[None, :]
+        if multilabel:
+            data_term = jnp.sum(optax.sigmoid_binary_cross_entropy(logits, targets), axis=1)
+        else:
+            data_term = -jnp.sum(targets * jax.nn.log_softmax(logits), axis=1)
+        return jnp.mean(data_term) + 0.5 * l2 * jnp.sum(weights**2)
 
     solver = optax.lbfgs()
     value_and_grad = optax.value_and_grad_from_state(loss)
@@ -124,5 +134,5 @@ def logistic_probe(
         return params
 
     weights, bias = run(params)
-    test = jnp.asarray((test_features - mean) / std, jnp.float32)
-    return np.asarray(jax.nn.softmax(test @ weights + bias[None, :]))
+    logits = jnp.asarray((test_features - mean) / std, jnp.float32) @ weights + bias[None, :]
+    return np.asarray(jax.nn.sigmoid(logits) if multilabel else jax.nn.softmax(logits))

@@ -106,6 +106,25 @@ def _sub_params(params: Params, block: Model) -> Params:
     )
 
 
+def _learning_rates(
+    learning_rate: float | Mapping[str, float], uppers: list[str]
+) -> dict[str, float]:
+    """``{upper layer: rate}`` for every RBM, checked."""
+    if not isinstance(learning_rate, Mapping):
+        learning_rate = dict.fromkeys(uppers, learning_rate)
+    missing = [u for u in uppers if u not in learning_rate]
+    unknown = [u for u in learning_rate if u not in uppers]
+    if missing or unknown:
+        raise ValueError(
+            f"learning_rate: give a rate for the RBM below each of {uppers}; missing "
+            f"{missing}, unknown {unknown}"
+        )
+    bad = {u: r for u, r in learning_rate.items() if not (isinstance(r, int | float) and r > 0)}
+    if bad:
+        raise ValueError(f"learning_rate: rates must be positive numbers, got {bad}")
+    return {u: float(learning_rate[u]) for u in uppers}
+
+
 def pretrain(
     rng_key: Array,
     model: Model,
@@ -113,7 +132,7 @@ def pretrain(
     *,
     num_epochs: int = 10,
     batch_size: int = 100,
-    learning_rate: float = 0.01,
+    learning_rate: float | Mapping[str, float] = 0.01,
     momentum: float = 0.9,
     weight_decay: float = 2e-4,
     params: Params | None = None,
@@ -127,7 +146,9 @@ def pretrain(
       data: ``{visible layer: Array[num_examples, n]}`` for every visible layer.
       num_epochs: epochs of CD-1 for each RBM.
       batch_size: examples per update.
-      learning_rate, momentum, weight_decay: SGD settings for each RBM.
+      learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}`` naming the
+        top layer of each RBM (pathways of different data often need different rates).
+      momentum, weight_decay: SGD settings for each RBM.
       params: starting parameters (default: ``model.init(key, data)``).
       progress: show a progress bar over the RBMs.
 
@@ -139,6 +160,7 @@ def pretrain(
     init_key, rng_key = jax.random.split(rng_key)
     params = model.init(init_key, data) if params is None else params
     blocks = _blocks(model)
+    rates = _learning_rates(learning_rate, [upper for upper, _ in blocks])
     inputs = dict(data)
     weights, bias_estimates = dict(params.weights), {name: [] for name in model.layers}
     for (upper, lowers), key in tqdm(
@@ -155,7 +177,7 @@ def pretrain(
         estimator = doubled_cd(block, upper, up, down)
         optimizer = optax.chain(
             optax.add_decayed_weights(weight_decay, mask=weights_only),
-            optax.sgd(learning_rate, momentum=momentum),
+            optax.sgd(rates[upper], momentum=momentum),
         )
         block_data = {n: inputs[n] for n in lowers}
         state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)

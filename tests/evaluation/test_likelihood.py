@@ -3,6 +3,7 @@
 import jax
 import numpy as np
 import pytest
+from scipy.stats import multinomial
 
 import mmdbm as mm
 from tests import brute_force
@@ -59,11 +60,16 @@ def test_the_bound_tightens_as_mean_field_converges():
     assert gaps[1] < gaps[0]
 
 
-def test_per_word_perplexity_follows_its_formula():
-    documents = np.array([[2, 1, 0], [0, 0, 4]])
-    log_probs = np.array([-3.0, -5.0])
-    expected = np.exp(-(-3.0 / 3 + -5.0 / 4) / 2)
-    np.testing.assert_allclose(mm.per_word_perplexity(log_probs, documents), expected, rtol=1e-6)
+def test_per_word_perplexity_is_that_of_the_word_sequences():
+    documents = np.array([[2, 1, 0], [0, 0, 4], [1, 1, 1]])
+    words = np.array([0.5, 0.3, 0.2])
+    log_probs = [multinomial.logpmf(d, d.sum(), words) for d in documents]
+    per_word = [np.sum(d * np.log(words)) / d.sum() for d in documents]
+    np.testing.assert_allclose(
+        mm.per_word_perplexity(np.array(log_probs), documents),
+        np.exp(-np.mean(per_word)),
+        rtol=1e-5,
+    )
 
 
 def test_every_visible_layer_is_needed():

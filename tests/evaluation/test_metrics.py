@@ -71,3 +71,16 @@ def test_logistic_probe_matches_scikit_learn():
     ours = metrics.accuracy(probabilities.argmax(axis=1), y[400:])
     theirs = LogisticRegression(max_iter=1000).fit(x[:400], y[:400]).score(x[400:], y[400:])
     assert ours > 0.6 and abs(ours - theirs) < 0.03, (ours, theirs)
+
+
+def test_logistic_probe_fits_one_sigmoid_per_label():
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(600, 5))
+    labels = (x[:, :3] + 0.5 * rng.normal(size=(600, 3)) > 0).astype(int)
+    probabilities = metrics.logistic_probe(x[:400], labels[:400], x[400:])
+    assert probabilities.shape == (200, 3)
+    for label in range(3):
+        theirs = LogisticRegression(max_iter=1000).fit(x[:400], labels[:400, label])
+        np.testing.assert_allclose(
+            probabilities[:, label], theirs.predict_proba(x[400:])[:, 1], atol=0.03
+        )

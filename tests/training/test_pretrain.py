@@ -78,3 +78,28 @@ def test_pretrain_checks_its_data():
             {"image": np.zeros((10, 3)), "text": np.ones((10, 5))},
             batch_size=11,
         )
+
+
+def test_each_rbm_can_have_its_own_learning_rate():
+    model = mm.dbm(mm.Gaussian(6), [4, 3])
+    data = {"v": np.random.default_rng(0).normal(size=(100, 6))}
+
+    def pretrained(rates):
+        return mm.pretrain(
+            jax.random.key(0),
+            model,
+            data,
+            num_epochs=2,
+            batch_size=10,
+            learning_rate=rates,
+            progress=False,
+        )
+
+    same = pretrained(0.01)
+    mixed = pretrained({"h1": 0.01, "h2": 0.05})
+    np.testing.assert_array_equal(mixed.weights["v->h1"], same.weights["v->h1"])
+    assert not np.allclose(mixed.weights["h1->h2"], same.weights["h1->h2"])
+    with pytest.raises(ValueError, match=r"missing \['h2'\], unknown \['h3'\]"):
+        pretrained({"h1": 0.01, "h3": 0.01})
+    with pytest.raises(ValueError, match="rates must be positive numbers"):
+        pretrained({"h1": 0.01, "h2": -1.0})

@@ -1,0 +1,66 @@
+"""Baselines on the raw inputs, as in the paper's comparisons: logistic regression, a linear
+SVM and LDA topics (scikit-learn), scored on the same rows as the model."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+from sklearn.decomposition import LatentDirichletAllocation
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import StandardScaler
+from sklearn.svm import LinearSVC
+
+import mmdbm as mm
+
+
+def logistic_regression(train: np.ndarray, labels: np.ndarray, test: np.ndarray) -> np.ndarray:
+    """Class (or label) probabilities of the test rows from an L2 logistic regression."""
+    return mm.metrics.logistic_probe(train, labels, test)
+
+
+def linear_svm(
+    train: np.ndarray, labels: np.ndarray, test: np.ndarray, *, seed: int = 0
+) -> np.ndarray:
+    """Decision values of the test rows from a linear SVM (one-vs-rest) on standardised
+    features; a label that no training row has gets a constant score."""
+    scaler = StandardScaler().fit(train)
+    svm = LinearSVC(C=0.01, random_state=seed)
+    classifier = OneVsRestClassifier(svm) if np.ndim(labels) == 2 else svm
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warnings.filterwarnings("ignore", "Label .* is present in all training examples")
+        classifier.fit(scaler.transform(train), labels)
+    return classifier.decision_function(scaler.transform(test))
+
+
+def lda(train_counts: np.ndarray, num_topics: int, *, seed: int = 0) -> LatentDirichletAllocation:
+    """LDA (Blei, Ng & Jordan 2003) fitted by batch variational Bayes to word counts."""
+    model = LatentDirichletAllocation(
+        n_components=num_topics, learning_method="batch", max_iter=50, random_state=seed
+    )
+    return model.fit(train_counts)
+
+
+def lda_topics(
+    train_counts: np.ndarray,
+    labels: np.ndarray,
+    test_counts: np.ndarray,
+    *,
+    num_topics: int,
+    seed: int = 0,
+) -> np.ndarray:
+    """Class probabilities from logistic regression on LDA topic proportions."""
+    model = lda(train_counts, num_topics, seed=seed)
+    return logistic_regression(model.transform(train_counts), labels, model.transform(test_counts))
+
+
+def lda_log_likelihood(model: LatentDirichletAllocation, counts: np.ndarray) -> np.ndarray:
+    """``log p(words)`` of each document under LDA with its topic proportions ``theta`` inferred
+    from the document itself: ``sum_w n_w log sum_k theta_k beta_kw``. Using the document to
+    infer ``theta`` makes this optimistic (a lower perplexity than LDA's true one)."""
+    theta = model.transform(counts)
+    theta /= theta.sum(axis=1, keepdims=True)
+    beta = model.components_ / model.components_.sum(axis=1, keepdims=True)
+    return np.sum(counts * np.log(theta @ beta), axis=1)

@@ -1,0 +1,323 @@
+"""Evaluating a trained run: the numbers of its report.
+
+A multimodal run is scored as in the paper (Srivastava & Salakhutdinov 2012, section 5):
+classification from the joint representation with both modalities, with the query modality
+alone (the others inferred), with the query modality in a DBM of its own (no inference) and
+with the other modalities alone; raw-input baselines on the same rows; tag generation
+(precision@5 of the inferred words); and retrieval MAP. Representations are mean-field
+posteriors of the top layer, missing modalities inferred by mean-field together with the
+hidden layers. A single-pathway run is scored by its AIS log-likelihood (per-word perplexity
+for counts, beside LDA).
+"""
+
+from __future__ import annotations
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from tqdm.auto import tqdm
+
+import mmdbm as mm
+from experiments import baselines, generate
+from experiments.pipeline import Experiment
+
+TOP_WORDS = 5
+SPLITS = ("train", "test")
+
+
+def scores_of(scores: np.ndarray, labels: np.ndarray) -> dict[str, float]:
+    """Accuracy and MAP for class indices; MAP and precision@50 for multi-labels."""
+    if labels.ndim == 1:
+        onehot = np.eye(scores.shape[1], dtype=bool)[labels]
+        return {
+            "accuracy": mm.metrics.accuracy(scores.argmax(axis=1), labels),
+            "map": mm.metrics.mean_average_precision(scores, onehot),
+        }
+    return {
+        "map": mm.metrics.mean_average_precision(scores, labels),
+        "precision_at_50": mm.metrics.precision_at_k(scores, labels, min(50, len(labels))),
+    }
+
+
+def representations(
+    experiment: Experiment,
+    params: mm.Params,
+    modalities: tuple[str, ...],
+    rows: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """``{split: top-layer features}`` of ``rows`` of the train and test splits given
+    ``modalities`` alone."""
+    return {
+        split: np.asarray(
+            mm.represent(
+                experiment.model,
+                params,
+                experiment.inputs(split, modalities, rows[split]),
+                num_steps=experiment.config.evaluate.num_inference_steps,
+            )
+        )
+        for split in SPLITS
+    }
+
+
+def probed(features: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict[str, float]:
+    """Test scores of a logistic regression fitted to the training features."""
+    scores = mm.metrics.logistic_probe(features["train"], labels["train"], features["test"])
+    return scores_of(scores, labels["test"])
+
+
+def summary(experiment: Experiment, params: mm.Params) -> dict[str, float]:
+    """The headline numbers of a run, for sweeps: classification from both modalities and
+    from the query modality alone (multimodal), or the test log-likelihood (perplexity for
+    counts)."""
+    if not experiment.config.joint:
+        results = density_results(jax.random.key(experiment.config.seed), experiment, params)
+        return {k: v for k, v in results.items() if k in ("test_log_likelihood", "perplexity")}
+    rows = {split: experiment.complete(split) for split in SPLITS}
+    labels = {split: experiment.splits[split]["labels"][rows[split]] for split in SPLITS}
+    numbers = {}
+    for name, modalities in (
+        ("both", experiment.modalities),
+        ("query", (experiment.config.query,)),
+    ):
+        scores = probed(representations(experiment, params, modalities, rows), labels)
+        numbers.update({f"{name}_{metric}": value for metric, value in scores.items()})
+    return numbers
+
+
+def multimodal_results(
+    experiment: Experiment,
+    params: mm.Params,
+    query_experiment: Experiment,
+    query_params: mm.Params,
+    *,
+    with_baselines: bool = True,
+    progress: bool = True,
+) -> dict:
+    """Everything the report of a multimodal run shows, on the complete test rows.
+
+    Returns:
+      ``{"classification": rows of {model, input, accuracy and map (or map and
+      precision_at_50)}, "retrieval": rows of {query, map}, "tags": tag generation (when a
+      count modality is inferred), "features": test features of the multimodal rows}``.
+    """
+    query = experiment.config.query
+    others = tuple(m for m in experiment.modalities if m != query)
+    rows = {split: experiment.complete(split) for split in SPLITS}
+    labels = {split: experiment.splits[split]["labels"][rows[split]] for split in SPLITS}
+    inputs = {
+        "both": " + ".join(experiment.modalities),
+        "query": f"{query} only",
+        "others": f"{' + '.join(others)} only",
+    }
+    runs = {
+        "both": ("Multimodal DBM", inputs["both"], experiment, params, experiment.modalities),
+        "query_inferred": (
+            "Multimodal DBM",
+            f"{inputs['query']}, {' + '.join(others)} inferred",
+            experiment,
+            params,
+            (query,),
+        ),
+        "query_dbm": (
+            f"{query.capitalize()} DBM",
+            f"{inputs['query']}, no inference",
+            query_experiment,
+            query_params,
+            query_experiment.modalities,
+        ),
+        "others_only": (
+            "Multimodal DBM",
+            f"{inputs['others']}, {query} inferred",
+            experiment,
+            params,
+            others,
+        ),
+    }
+    table, features = [], {}
+    for name, (model, described, e, p, modalities) in tqdm(
+        runs.items(), desc="evaluating", unit="representation", disable=not progress
+    ):
+        features[name] = representations(e, p, modalities, rows)
+        table.append({"model": model, "input": described, **probed(features[name], labels)})
+    if with_baselines:
+        table += baseline_rows(experiment, rows, labels, inputs)
+    retrieval = [
+        {
+            "query": runs[name][1],
+            "database": runs[database][1],
+            "map": mm.metrics.retrieval_map(
+                features[name]["test"], labels["test"], features[database]["train"], labels["train"]
+            ),
+        }
+        for name, database in (
+            ("both", "both"),
+            ("query_inferred", "both"),
+            ("query_dbm", "query_dbm"),
+        )
+    ]
+    results = {
+        "classification": table,
+        "retrieval": retrieval,
+        "features": {name: f["test"] for name, f in features.items()},
+    }
+    counts = [m for m in others if experiment.is_count(m)]
+    if counts:
+        results["tags"] = tag_generation(experiment, params, counts[0], rows)
+    return results
+
+
+def baseline_rows(
+    experiment: Experiment, rows: dict, labels: dict, inputs: dict[str, str]
+) -> list[dict]:
+    """Logistic regression on each raw modality and on their concatenation, a linear SVM on
+    the concatenation, and LDA topics of each count modality."""
+    config = experiment.config
+    query = config.query
+    others = [m for m in experiment.modalities if m != query]
+
+    def raw(split: str, modalities) -> np.ndarray:
+        return np.concatenate(
+            [experiment.splits[split][m][rows[split]] for m in modalities], axis=1
+        )
+
+    def scored(scores: np.ndarray) -> dict:
+        return scores_of(scores, labels["test"])
+
+    everything = list(experiment.modalities)
+    table = [
+        {
+            "model": "Logistic regression",
+            "input": f"raw {inputs[key]}",
+            **scored(
+                baselines.logistic_regression(raw("train", ms), labels["train"], raw("test", ms))
+            ),
+        }
+        for key, ms in (("query", [query]), ("others", others), ("both", everything))
+    ]
+    table.append(
+        {
+            "model": "Linear SVM",
+            "input": f"raw {inputs['both']}",
+            **scored(
+                baselines.linear_svm(
+                    raw("train", everything),
+                    labels["train"],
+                    raw("test", everything),
+                    seed=config.seed,
+                )
+            ),
+        }
+    )
+    for m in others:
+        if experiment.is_count(m):
+            table.append(
+                {
+                    "model": f"LDA ({config.evaluate.num_topics} topics)",
+                    "input": f"{m} only",
+                    **scored(
+                        baselines.lda_topics(
+                            raw("train", [m]),
+                            labels["train"],
+                            raw("test", [m]),
+                            num_topics=config.evaluate.num_topics,
+                            seed=config.seed,
+                        )
+                    ),
+                }
+            )
+    return table
+
+
+def tag_generation(experiment: Experiment, params: mm.Params, text: str, rows: dict) -> dict:
+    """Words inferred from the query modality for the complete test rows, scored by
+    precision@5 against their own words; the most frequent training words as the reference."""
+    inputs = experiment.inputs("test", (experiment.config.query,), rows["test"])
+    probabilities, words = generate.words_for(experiment, params, inputs, k=TOP_WORDS)
+    truth = experiment.splits["test"][text][rows["test"]] > 0
+    frequency = (experiment.splits["train"][text][rows["train"]] > 0).mean(axis=0)
+    return {
+        "modality": text,
+        "precision_at_5": words_precision(probabilities, truth),
+        "frequent_words_precision_at_5": words_precision(
+            np.broadcast_to(frequency, truth.shape), truth
+        ),
+        "words": words,
+    }
+
+
+def words_precision(scores: np.ndarray, truth: np.ndarray, k: int = TOP_WORDS) -> float:
+    """Mean over rows of the fraction of the ``k`` best-scored words that the row holds."""
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float(np.mean(np.take_along_axis(truth, top, axis=1)))
+
+
+def density_results(key: jax.Array, experiment: Experiment, params: mm.Params) -> dict:
+    """AIS ``log Z`` and the average log-likelihood (exact for an RBM, a lower bound for a
+    DBM) of the train and test rows; for counts, per-word perplexity beside LDA's."""
+    config, model = experiment.config, experiment.model
+    (modality,) = experiment.modalities
+    evaluate = config.evaluate
+    train = experiment.inputs("train")["v"]
+    base = model.init(jax.random.key(0), {"v": train})
+    base = params.replace(biases={**params.biases, "v": base.biases["v"]})
+    if experiment.is_count(modality):
+        return _perplexity_results(key, experiment, params, base)
+    result = mm.ais(
+        key,
+        model,
+        params,
+        num_chains=evaluate.num_ais_chains,
+        num_betas=evaluate.num_ais_betas,
+        base=base,
+    )
+    return {
+        "log_z": float(result.log_z),
+        "log_z_interval": [float(result.log_z_low), float(result.log_z_high)],
+        "exact": len(model.layers) == 2,
+        **{
+            f"{split}_log_likelihood": float(
+                jnp.mean(mm.log_likelihood(model, params, experiment.inputs(split), result.log_z))
+            )
+            for split in SPLITS
+        },
+    }
+
+
+def _perplexity_results(
+    key: jax.Array, experiment: Experiment, params: mm.Params, base: mm.Params
+) -> dict:
+    """Per-word test perplexity of a Replicated Softmax model on ``evaluate.num_documents``
+    test documents, with one AIS run per document length (Z depends on the length M), and
+    LDA's on the same documents (with topic proportions inferred from each document, so
+    optimistic for LDA)."""
+    config, model = experiment.config, experiment.model
+    evaluate = config.evaluate
+    documents = experiment.inputs("test")["v"][: evaluate.num_documents]
+    lengths = documents.sum(axis=1).astype(int)
+    log_z = {}
+    for length in tqdm(
+        sorted(set(lengths.tolist())), desc="AIS per document length", unit="length"
+    ):
+        log_z[length] = float(
+            mm.ais(
+                jax.random.fold_in(key, length),
+                model,
+                params,
+                num_chains=evaluate.num_ais_chains,
+                num_betas=evaluate.num_ais_betas,
+                base=base,
+                lengths={"v": length},
+            ).log_z
+        )
+    per_document = np.array([log_z[m] for m in lengths])
+    log_likelihoods = mm.log_likelihood(model, params, {"v": documents}, per_document)
+    topics = baselines.lda(experiment.inputs("train")["v"], evaluate.num_topics, seed=config.seed)
+    return {
+        "num_documents": len(documents),
+        "perplexity": float(mm.per_word_perplexity(log_likelihoods, documents)),
+        "lda_num_topics": evaluate.num_topics,
+        "lda_perplexity": float(
+            mm.per_word_perplexity(baselines.lda_log_likelihood(topics, documents), documents)
+        ),
+    }
