@@ -231,19 +231,28 @@ def baseline_rows(
 
 def tag_generation(experiment: Experiment, params: mm.Params, text: str, rows: dict) -> dict:
     """Words inferred from the query modality for the complete test rows, scored by
-    precision@5 against their own words; the most frequent training words as the reference."""
+    precision@5 against their own words. Two references: the words most frequent in training
+    (a floor), and, for class labels, the words most frequent among training rows of the test
+    row's true class (a ceiling no model of the image alone can pass by much)."""
     inputs = experiment.inputs("test", (experiment.config.query,), rows["test"])
     probabilities, words = generate.words_for(experiment, params, inputs, k=TOP_WORDS)
     truth = experiment.splits["test"][text][rows["test"]] > 0
-    frequency = (experiment.splits["train"][text][rows["train"]] > 0).mean(axis=0)
-    return {
+    present = experiment.splits["train"][text][rows["train"]] > 0
+    results = {
         "modality": text,
         "precision_at_5": words_precision(probabilities, truth),
         "frequent_words_precision_at_5": words_precision(
-            np.broadcast_to(frequency, truth.shape), truth
+            np.broadcast_to(present.mean(axis=0), truth.shape), truth
         ),
         "words": words,
     }
+    train_labels = experiment.splits["train"]["labels"][rows["train"]]
+    test_labels = experiment.splits["test"]["labels"][rows["test"]]
+    if train_labels.ndim == 1:
+        classes = np.eye(max(train_labels.max(), test_labels.max()) + 1)[train_labels]
+        by_class = classes.T @ present / np.maximum(classes.sum(axis=0), 1)[:, None]
+        results["class_words_precision_at_5"] = words_precision(by_class[test_labels], truth)
+    return results
 
 
 def words_precision(scores: np.ndarray, truth: np.ndarray, k: int = TOP_WORDS) -> float:

@@ -4,7 +4,7 @@ Not bundled (several GB): download ``flickr_data.tar.gz`` from the paper's page
 (http://www.cs.toronto.edu/~nitish/multimodal/), unpack it, and pass its directory. The
 loader reads the 25,000 labelled images in the released layout:
 
-- ``image/labelled/combined-*.npy``: image features ``[n_i, 3857]`` (PHOW, colour and texture
+- ``image/labelled/combined-*.npy``: image features ``[n_i, 3857]`` (PHOW, Gist and MPEG-7
   descriptors), concatenated in file-name order;
 - ``text/text_all_2000_labelled.npz``: tag counts over a 2,000-word vocabulary as a CSR matrix
   (arrays ``data``, ``indices``, ``indptr``, ``shape``);
