@@ -71,7 +71,9 @@ def summary(experiment: Experiment, params: mm.Params) -> dict[str, float]:
     from the query modality alone (multimodal), or the test log-likelihood (perplexity for
     counts)."""
     if not experiment.config.joint:
-        results = density_results(jax.random.key(experiment.config.seed), experiment, params)
+        results = density_results(
+            jax.random.key(experiment.config.seed), experiment, params, progress=False
+        )
         return {k: v for k, v in results.items() if k in ("test_log_likelihood", "perplexity")}
     rows = {split: experiment.complete(split) for split in SPLITS}
     labels = {split: experiment.splits[split]["labels"][rows[split]] for split in SPLITS}
@@ -261,7 +263,9 @@ def words_precision(scores: np.ndarray, truth: np.ndarray, k: int = TOP_WORDS) -
     return float(np.mean(np.take_along_axis(truth, top, axis=1)))
 
 
-def density_results(key: jax.Array, experiment: Experiment, params: mm.Params) -> dict:
+def density_results(
+    key: jax.Array, experiment: Experiment, params: mm.Params, *, progress: bool = True
+) -> dict:
     """AIS ``log Z`` and the average log-likelihood (exact for an RBM, a lower bound for a
     DBM) of the train and test rows; for counts, per-word perplexity beside LDA's."""
     config, model = experiment.config, experiment.model
@@ -271,7 +275,7 @@ def density_results(key: jax.Array, experiment: Experiment, params: mm.Params) -
     base = model.init(jax.random.key(0), {"v": train})
     base = params.replace(biases={**params.biases, "v": base.biases["v"]})
     if experiment.is_count(modality):
-        return _perplexity_results(key, experiment, params, base)
+        return _perplexity_results(key, experiment, params, base, progress=progress)
     result = mm.ais(
         key,
         model,
@@ -279,6 +283,7 @@ def density_results(key: jax.Array, experiment: Experiment, params: mm.Params) -
         num_chains=evaluate.num_ais_chains,
         num_betas=evaluate.num_ais_betas,
         base=base,
+        progress=progress,
     )
     return {
         "log_z": float(result.log_z),
@@ -294,7 +299,7 @@ def density_results(key: jax.Array, experiment: Experiment, params: mm.Params) -
 
 
 def _perplexity_results(
-    key: jax.Array, experiment: Experiment, params: mm.Params, base: mm.Params
+    key: jax.Array, experiment: Experiment, params: mm.Params, base: mm.Params, *, progress: bool
 ) -> dict:
     """Per-word test perplexity of a Replicated Softmax model on ``evaluate.num_documents``
     test documents, with one AIS run per document length (Z depends on the length M), and
@@ -306,7 +311,10 @@ def _perplexity_results(
     lengths = documents.sum(axis=1).astype(int)
     log_z = {}
     for length in tqdm(
-        sorted(set(lengths.tolist())), desc="AIS per document length", unit="length"
+        sorted(set(lengths.tolist())),
+        desc="AIS per document length",
+        unit="length",
+        disable=not progress,
     ):
         log_z[length] = float(
             mm.ais(

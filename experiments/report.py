@@ -180,10 +180,9 @@ def density_report(
     workdir: Path, experiment: Experiment, params: mm.Params, *, progress: bool
 ) -> tuple[str, dict]:
     """The report of a single-pathway run: AIS log-likelihood or perplexity, and samples."""
-    del progress
     config = experiment.config
     key = jax.random.key(config.seed)
-    results = evaluate.density_results(key, experiment, params)
+    results = evaluate.density_results(key, experiment, params, progress=progress)
     sections = [
         f"# {config.dataset}: {'RBM' if len(experiment.model.layers) == 2 else 'DBM'}",
         _describe(experiment),

@@ -17,6 +17,7 @@ starts with an exact draw from ``p_0``, and at every ``beta_k`` adds
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Mapping
 from functools import partial
@@ -25,6 +26,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from tqdm.auto import tqdm
 
 from mmdbm.energy import bias_only_args, layer_free_energy, layer_sample, summed_class
 from mmdbm.graph import Model
@@ -32,6 +34,8 @@ from mmdbm.params import Params
 from mmdbm.validation import check_count, check_lengths, check_params, sampled_count_layers
 
 Array = jax.Array
+
+PROGRESS_PIECES = 20
 
 
 class AISResult(NamedTuple):
@@ -87,21 +91,18 @@ def base_log_partition(model: Model, base: Params, totals: Mapping[str, Array]) 
     )
 
 
-@partial(jax.jit, static_argnames=("model", "num_chains"))
-def _ais_log_weights(
-    rng_key: Array,
-    model: Model,
-    params: Params,
-    base: Params,
-    betas: Array,
-    totals: dict[str, Array],
-    num_chains: int,
-) -> Array:
+def _classes(model: Model) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The class summed out analytically, and the class the chains sample."""
     summed = summed_class(model, tuple(model.layers))
-    sampled = tuple(name for name in model.layers if name not in summed)
+    return summed, tuple(name for name in model.layers if name not in summed)
 
-    def interpolate(beta: Array) -> Params:
-        return jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
+
+@partial(jax.jit, static_argnames=("model", "num_chains"))
+def _ais_start(
+    rng_key: Array, model: Model, base: Params, totals: dict[str, Array], num_chains: int
+) -> dict[str, Array]:
+    """Exact draws of the sampled class from the base model, one per chain."""
+    _, sampled = _classes(model)
 
     def initial(key: Array) -> dict[str, Array]:
         keys = jax.random.split(key, len(sampled))
@@ -109,6 +110,28 @@ def _ais_log_weights(
             name: model.layers[name].sample(k, *bias_only_args(model, base, name, totals))
             for k, name in zip(keys, sampled, strict=True)
         }
+
+    return jax.vmap(initial)(jax.random.split(rng_key, num_chains))
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _ais_log_weights(
+    model: Model,
+    params: Params,
+    base: Params,
+    betas: Array,
+    keys: Array,
+    totals: dict[str, Array],
+    chains: dict[str, Array],
+    log_weights: Array,
+) -> tuple[dict[str, Array], Array]:
+    """Anneal the chains from ``betas[0]`` through ``betas[1:]`` (one key per step), adding
+    to their log importance weights."""
+    summed, sampled = _classes(model)
+    num_chains = log_weights.shape[0]
+
+    def interpolate(beta: Array) -> Params:
+        return jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
 
     def transition(key: Array, p: Params, x: dict[str, Array]) -> dict[str, Array]:
         summed_key, sampled_key = jax.random.split(key)
@@ -132,11 +155,10 @@ def _ais_log_weights(
         x = jax.vmap(transition, (0, None, 0))(jax.random.split(key, num_chains), now, x)
         return (x, log_w), None
 
-    init_key, run_key = jax.random.split(rng_key)
-    x = jax.vmap(initial)(jax.random.split(init_key, num_chains))
-    steps = (betas[:-1], betas[1:], jax.random.split(run_key, betas.shape[0] - 1))
-    (_, log_w), _ = jax.lax.scan(anneal, (x, jnp.zeros(num_chains)), steps)
-    return log_w
+    (chains, log_weights), _ = jax.lax.scan(
+        anneal, (chains, log_weights), (betas[:-1], betas[1:], keys)
+    )
+    return chains, log_weights
 
 
 def ais(
@@ -149,6 +171,7 @@ def ais(
     schedule: Array | None = None,
     base: Params | None = None,
     lengths: Mapping[str, int] | None = None,
+    progress: bool = False,
 ) -> AISResult:
     """Estimate ``log Z`` by annealed importance sampling (see the module doc).
 
@@ -162,6 +185,8 @@ def ais(
         used); default: the model's own. ``model.init(key, data)`` gives the base-rate model.
       lengths: total count M of each Replicated Softmax layer (default: those stored by
         ``Model.init``); Z is the normaliser over count vectors of these totals.
+      progress: show a progress bar (the schedule then runs in pieces, each compiled scan
+        reporting when done; the result is the same).
 
     Returns:
       An ``AISResult``.
@@ -181,9 +206,26 @@ def ais(
     ):
         raise ValueError("schedule must be a non-decreasing 1-D array from 0 to 1")
     totals = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-    log_weights = _ais_log_weights(
-        rng_key, model, params, base, jnp.asarray(betas, jnp.float32), totals, num_chains
-    )
+    start_key, run_key = jax.random.split(rng_key)
+    chains = _ais_start(start_key, model, base, totals, num_chains)
+    log_weights = jnp.zeros(num_chains)
+    betas = jnp.asarray(betas, jnp.float32)
+    keys = jax.random.split(run_key, len(betas) - 1)
+    pieces = min(PROGRESS_PIECES, len(betas) - 1) if progress else 1
+    bounds = np.linspace(0, len(betas) - 1, pieces + 1).round().astype(int)
+    with tqdm(total=len(betas) - 1, desc="AIS", unit="beta", disable=not progress) as bar:
+        for first, last in itertools.pairwise(bounds):
+            chains, log_weights = _ais_log_weights(
+                model,
+                params,
+                base,
+                betas[first : last + 1],
+                keys[first:last],
+                totals,
+                chains,
+                log_weights,
+            )
+            bar.update(last - first)
     return summarise(log_weights, base_log_partition(model, base, totals))
 
 

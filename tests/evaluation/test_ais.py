@@ -63,3 +63,11 @@ def test_bad_settings_are_refused(kwargs, message):
     model, _ = TINY_MODELS["bernoulli_rbm"]
     with pytest.raises(ValueError, match=message):
         mm.ais(jax.random.key(0), model, model.init(jax.random.key(0)), **kwargs)
+
+
+def test_a_progress_bar_leaves_the_estimate_unchanged():
+    model = mm.dbm(mm.Bernoulli(5), [4, 3])
+    params = brute_force.random_params(model, 4)
+    quiet = mm.ais(jax.random.key(1), model, params, num_chains=20, num_betas=200)
+    shown = mm.ais(jax.random.key(1), model, params, num_chains=20, num_betas=200, progress=True)
+    np.testing.assert_allclose(shown.log_weights, quiet.log_weights, rtol=1e-5, atol=1e-5)
