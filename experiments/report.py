@@ -39,10 +39,15 @@ def _describe(experiment: Experiment) -> str:
     )
     joint = f"; joint {config.joint}" if config.joint else ""
     sizes = ", ".join(f"{s} {int(experiment.complete(s).sum())}" for s in ("train", "test"))
+    pretraining = (
+        f"Pretraining {config.pretrain.num_epochs} epochs per RBM, then "
+        if len(model.layers) > 2 and config.pretrain.num_epochs
+        else ""
+    )
     return (
         f"Dataset `{config.dataset}` (seed {config.seed}); model: {pathways}{joint}. "
-        f"Rows with every modality present: {sizes}. Pretraining {config.pretrain.num_epochs} "
-        f"epochs per RBM, PCD training {config.train.num_epochs} epochs."
+        f"Rows with every modality present: {sizes}. {pretraining}PCD training "
+        f"{config.train.num_epochs} epochs."
     )
 
 

@@ -1,0 +1,274 @@
+"""Speed benchmark: mmdbm against scikit-learn and against the hardware, in one process.
+
+Every figure is the median of several timed repeats after a warm-up call, on the same data
+(the 5,000 bundled MNIST digits, float32), and is printed in one table and written as JSON:
+
+- roofline: float32 matmul GFLOP/s of this backend at a large size;
+- RBM 784-500 PCD-1 epoch (batch 100, 100 chains) against scikit-learn's ``BernoulliRBM``
+  (``n_iter=1, batch_size=100``), and its achieved GFLOP/s as a fraction of the roofline;
+- DBM 784-500-1000 PCD epoch (10 mean-field sweeps, 5 Gibbs steps) and the demo's multimodal
+  DBM training step, each with its fraction of the roofline;
+- AIS on the RBM (100 chains x 10,000 inverse temperatures);
+- compile time of each jitted step, and 8 RBMs trained as one vmapped program against the
+  same 8 one after another; peak resident memory.
+
+FLOPs are those of the algorithm, not of the implementation: a PCD step costs, for each weight
+matrix of ``n_a x n_b`` units, ``2 n_a n_b`` per matrix product, used ``2 S`` times per example
+for ``S`` mean-field sweeps (once for an RBM, whose posterior is exact), once for the data
+statistics, ``2 K`` times per chain for ``K`` Gibbs steps and twice more per chain for the model
+statistics (as scikit-learn's RBM step: positive pass, Gibbs step, negative pass, two outer
+products). An AIS step on an RBM costs four matrix products per chain.
+
+Run: ``python benchmarks/speed.py`` (``--size gpu`` for accelerator sizes, ``--size tiny`` to
+check that it runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import resource
+import statistics
+import time
+import warnings
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from sklearn.neural_network import BernoulliRBM
+
+import mmdbm as mm
+from mmdbm.training.state import train_epoch
+
+SIZES = {
+    "tiny": {
+        "matmul": 256,
+        "hidden": [32, 64],
+        "chains": 20,
+        "betas": 100,
+        "examples": 400,
+        "repeats": 2,
+        "sweep": 3,
+    },
+    "cpu": {
+        "matmul": 2048,
+        "hidden": [500, 1000],
+        "chains": 100,
+        "betas": 10_000,
+        "examples": 5000,
+        "repeats": 5,
+        "sweep": 8,
+    },
+    "gpu": {
+        "matmul": 8192,
+        "hidden": [4096, 4096],
+        "chains": 10_000,
+        "betas": 10_000,
+        "examples": 5000,
+        "repeats": 10,
+        "sweep": 8,
+    },
+}
+BATCH = 100
+
+
+def median_seconds(run: Callable[[], object], repeats: int) -> float:
+    """Median wall time of ``run()`` (results blocked on) over ``repeats``, after a warm-up."""
+    jax.block_until_ready(run())
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        jax.block_until_ready(run())
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def roofline(size: int, repeats: int) -> float:
+    """Float32 GFLOP/s of one ``size x size`` matmul."""
+    a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
+    b = jax.random.normal(jax.random.key(1), (size, size), jnp.float32)
+    matmul = jax.jit(jnp.matmul)
+    return 2 * size**3 / median_seconds(lambda: matmul(a, b), repeats) / 1e9
+
+
+def pcd_flops(model: mm.Model, batch: int, chains: int, sweeps: int, gibbs: int) -> float:
+    """FLOPs of one PCD step by the count in the module doc."""
+    data_uses = 1 if len(model.layers) == 2 else 2 * sweeps
+    return sum(
+        2
+        * model.layers[a].n
+        * model.layers[b].n
+        * (batch * (data_uses + 1) + chains * (2 * gibbs + 2))
+        for a, b in model.edges
+    )
+
+
+def compile_seconds(jitted, *args, **static) -> float:
+    """Seconds to lower and compile ``jitted`` for these arguments."""
+    start = time.perf_counter()
+    jitted.lower(*args, **static).compile()
+    return time.perf_counter() - start
+
+
+def epoch_benchmark(
+    model: mm.Model, data: dict, *, chains: int, sweeps: int, gibbs: int, repeats: int
+) -> dict:
+    """Seconds per PCD epoch, its compile time and GFLOP/s."""
+    estimator = mm.pcd(model, num_gibbs_steps=gibbs, num_mean_field_steps=sweeps)
+    optimizer = optax.sgd(1e-3, momentum=0.9)
+    params = model.init(jax.random.key(0), data)
+    state = mm.TrainState.create(jax.random.key(1), params, optimizer, estimator, num_chains=chains)
+    static = {"estimator": estimator, "optimizer": optimizer, "batch_size": BATCH}
+    compile_time = compile_seconds(train_epoch, state, data, **static)
+    seconds = median_seconds(lambda: train_epoch(state, data, **static), repeats)
+    steps = next(iter(data.values())).shape[0] // BATCH
+    flops = steps * pcd_flops(model, BATCH, chains, sweeps, gibbs)
+    return {"seconds": seconds, "compile_seconds": compile_time, "gflops": flops / seconds / 1e9}
+
+
+def sklearn_rbm_epoch(images: np.ndarray, hidden: int, repeats: int) -> float:
+    """Median seconds of scikit-learn's ``BernoulliRBM.fit`` for one epoch."""
+
+    def run():
+        rbm = BernoulliRBM(n_components=hidden, n_iter=1, batch_size=BATCH, random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return rbm.fit(images)
+
+    return median_seconds(run, repeats)
+
+
+def sweep_benchmark(model: mm.Model, data: dict, *, chains: int, count: int, repeats: int) -> dict:
+    """``count`` RBMs trained one epoch as one vmapped program, and one after another."""
+    estimator = mm.pcd(model, num_gibbs_steps=1, num_mean_field_steps=0)
+    optimizer = optax.sgd(1e-3, momentum=0.9)
+    states = [
+        mm.TrainState.create(
+            jax.random.key(i),
+            model.init(jax.random.key(100 + i), data),
+            optimizer,
+            estimator,
+            num_chains=chains,
+        )
+        for i in range(count)
+    ]
+    stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
+    static = {"estimator": estimator, "optimizer": optimizer, "batch_size": BATCH}
+    vmapped = jax.jit(jax.vmap(partial(train_epoch, **static), in_axes=(0, None)))
+    together = median_seconds(lambda: vmapped(stacked, data), repeats)
+    one_by_one = median_seconds(lambda: [train_epoch(s, data, **static) for s in states], repeats)
+    return {
+        "vmapped_seconds": together,
+        "sequential_seconds": one_by_one,
+        "speedup": one_by_one / together,
+    }
+
+
+def ais_benchmark(model: mm.Model, params: mm.Params, *, chains: int, betas: int) -> dict:
+    """Seconds of one AIS run (compile excluded) and its GFLOP/s."""
+    run = partial(mm.ais, model=model, params=params, num_chains=chains, num_betas=betas)
+    jax.block_until_ready(run(jax.random.key(0)).log_z)
+    start = time.perf_counter()
+    jax.block_until_ready(run(jax.random.key(1)).log_z)
+    seconds = time.perf_counter() - start
+    ((a, b),) = model.edges
+    flops = (betas - 1) * chains * 4 * 2 * model.layers[a].n * model.layers[b].n
+    return {"seconds": seconds, "gflops": flops / seconds / 1e9}
+
+
+def main(size: str, output: Path) -> dict:
+    s = SIZES[size]
+    dataset = mm.datasets.load("mnist_tags")
+    parts = ("train", "validation", "test")
+    images = np.concatenate([dataset[p]["image"] for p in parts])[: s["examples"]]
+    text = np.concatenate([dataset[p]["text"] for p in parts])[: s["examples"]]
+    device = jax.devices()[0]
+    backend = jax.default_backend()
+    print(f"machine: {platform.machine()}, {jax.device_count()} x {device.device_kind} ({backend})")
+    results = {
+        "machine": platform.machine(),
+        "backend": backend,
+        "device": device.device_kind,
+        "jax": jax.__version__,
+        "size": size,
+        "hidden": s["hidden"],
+        "roofline_gflops": roofline(s["matmul"], s["repeats"]),
+    }
+    repeats, chains = s["repeats"], s["chains"]
+    rbm = mm.rbm(mm.Bernoulli(784), s["hidden"][0])
+    rbm_data = {"v": jnp.asarray(images)}
+    results["rbm"] = epoch_benchmark(
+        rbm, rbm_data, chains=chains, sweeps=0, gibbs=1, repeats=repeats
+    )
+    results["rbm"]["sklearn_seconds"] = sklearn_rbm_epoch(images, s["hidden"][0], repeats)
+    dbm = mm.dbm(mm.Bernoulli(784), s["hidden"])
+    results["dbm"] = epoch_benchmark(
+        dbm, rbm_data, chains=chains, sweeps=10, gibbs=5, repeats=repeats
+    )
+    multimodal = mm.multimodal_dbm(
+        {"image": (mm.Gaussian(784), [256]), "text": (mm.ReplicatedSoftmax(100), [64])}, joint=128
+    )
+    tagged = text.sum(axis=1) > 0
+    spread = np.where(images.std(axis=0) > 0, images.std(axis=0), 1.0)
+    multimodal_data = {
+        "image": jnp.asarray((images[tagged] - images.mean(axis=0)) / spread),
+        "text": jnp.asarray(text[tagged]),
+    }
+    results["multimodal"] = epoch_benchmark(
+        multimodal, multimodal_data, chains=chains, sweeps=10, gibbs=5, repeats=repeats
+    )
+    results["multimodal"]["seconds_per_step"] = results["multimodal"]["seconds"] / (
+        int(tagged.sum()) // BATCH
+    )
+    rbm_params = rbm.init(jax.random.key(0), rbm_data)
+    results["ais"] = ais_benchmark(rbm, rbm_params, chains=chains, betas=s["betas"])
+    results["sweep"] = sweep_benchmark(
+        rbm, rbm_data, chains=chains, count=s["sweep"], repeats=max(1, repeats // 2)
+    )
+    results["peak_memory_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print_table(results)
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(results, indent=2))
+    print(f"written: {output}")
+    return results
+
+
+def print_table(r: dict) -> None:
+    """The results as a table, with the ratios the benchmark is about."""
+    peak, hidden = r["roofline_gflops"], r["hidden"]
+    print(f"\nroofline: float32 matmul {peak:.1f} GFLOP/s")
+    print(f"{'job':<42}{'seconds':>9}{'GFLOP/s':>9}{'of peak':>9}{'compile s':>11}")
+    rows = (
+        (f"RBM 784-{hidden[0]} PCD-1 epoch", r["rbm"]),
+        (f"DBM 784-{hidden[0]}-{hidden[1]} epoch (10 MF, 5 Gibbs)", r["dbm"]),
+        ("multimodal DBM (demo) epoch", r["multimodal"]),
+        ("AIS on the RBM", r["ais"]),
+    )
+    for label, x in rows:
+        compile_time = f"{x['compile_seconds']:>11.1f}" if "compile_seconds" in x else ""
+        share = x["gflops"] / peak
+        print(f"{label:<42}{x['seconds']:>9.3f}{x['gflops']:>9.1f}{share:>9.0%}{compile_time}")
+    rbm, sweep = r["rbm"], r["sweep"]
+    print(
+        f"\nRBM epoch: scikit-learn {rbm['sklearn_seconds']:.3f} s, mmdbm {rbm['seconds']:.3f} s: "
+        f"mmdbm {rbm['sklearn_seconds'] / rbm['seconds']:.2f}x faster"
+    )
+    print(f"multimodal DBM training step: {1e3 * r['multimodal']['seconds_per_step']:.1f} ms")
+    print(
+        f"sweep of {SIZES[r['size']]['sweep']} RBMs: vmapped {sweep['vmapped_seconds']:.2f} s, "
+        f"one after another {sweep['sequential_seconds']:.2f} s: {sweep['speedup']:.2f}x"
+    )
+    print(f"peak resident memory: {r['peak_memory_mb']:.0f} MB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="cpu")
+    parser.add_argument("--output", type=Path, default=None)
+    args = parser.parse_args()
+    main(args.size, args.output or Path("runs") / f"speed-{args.size}.json")
