@@ -26,8 +26,10 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 import numpy as np
+from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
+from mmdbm import distributed
 from mmdbm.energy import bias_only_args, layer_free_energy, layer_sample, summed_class
 from mmdbm.graph import Model
 from mmdbm.params import Params
@@ -172,6 +174,7 @@ def ais(
     base: Params | None = None,
     lengths: Mapping[str, int] | None = None,
     progress: bool = False,
+    mesh: Mesh | None = None,
 ) -> AISResult:
     """Estimate ``log Z`` by annealed importance sampling (see the module doc).
 
@@ -187,6 +190,8 @@ def ais(
         ``Model.init``); Z is the normaliser over count vectors of these totals.
       progress: show a progress bar (the schedule then runs in pieces, each compiled scan
         reporting when done; the result is the same).
+      mesh: a device mesh (``mmdbm.distributed.data_mesh()``) to split the chains over;
+        ``num_chains`` must be a multiple of its size.
 
     Returns:
       An ``AISResult``.
@@ -209,6 +214,9 @@ def ais(
     start_key, run_key = jax.random.split(rng_key)
     chains = _ais_start(start_key, model, base, totals, num_chains)
     log_weights = jnp.zeros(num_chains)
+    if mesh is not None:
+        distributed.check_divisible("num_chains", num_chains, mesh)
+        chains, log_weights = distributed.shard((chains, log_weights), mesh)
     betas = jnp.asarray(betas, jnp.float32)
     keys = jax.random.split(run_key, len(betas) - 1)
     pieces = min(PROGRESS_PIECES, len(betas) - 1) if progress else 1

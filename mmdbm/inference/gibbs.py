@@ -18,7 +18,9 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 from flax import struct
+from jax.sharding import Mesh
 
+from mmdbm import distributed
 from mmdbm.energy import bias_only_args, count_totals, layer_sample
 from mmdbm.graph import Model
 from mmdbm.params import Params
@@ -122,6 +124,7 @@ def sample(
     num_steps: int,
     observed: Mapping[str, Array] | None = None,
     lengths: Mapping[str, int] | None = None,
+    mesh: Mesh | None = None,
 ) -> dict[str, Array]:
     """Run ``num_chains`` independent Gibbs chains for ``num_steps`` steps each.
 
@@ -135,6 +138,8 @@ def sample(
         distribution of the other layers.
       lengths: total count M of each Replicated Softmax layer that is sampled (default: the
         ones stored by ``Model.init``).
+      mesh: a device mesh (``mmdbm.distributed.data_mesh()``) to split the chains over;
+        ``num_chains`` must be a multiple of its size.
 
     Returns:
       The final state of every chain: ``{layer: Array[num_chains, n]}``, observed layers included.
@@ -155,10 +160,14 @@ def sample(
         for name, values in observed.items()
     }
     lengths = check_lengths(model, params, lengths, sampled_count_layers(model, observed))
-    return _run_chains(rng_key, model, params, observed, lengths, num_chains, num_steps)
+    sharding = None
+    if mesh is not None:
+        distributed.check_divisible("num_chains", num_chains, mesh)
+        sharding = distributed.sharded(mesh)
+    return _run_chains(rng_key, model, params, observed, lengths, num_chains, num_steps, sharding)
 
 
-@partial(jax.jit, static_argnames=("model", "num_chains", "num_steps"))
+@partial(jax.jit, static_argnames=("model", "num_chains", "num_steps", "sharding"))
 def _run_chains(
     rng_key: Array,
     model: Model,
@@ -167,9 +176,12 @@ def _run_chains(
     lengths: dict[str, Array],
     num_chains: int,
     num_steps: int,
+    sharding: jax.sharding.Sharding | None,
 ) -> dict[str, Array]:
     init_key, run_key = jax.random.split(rng_key)
     chains = jax.vmap(gibbs(model).init, in_axes=(0, None, 0, None))(
         jax.random.split(init_key, num_chains), params, observed, lengths
     )
+    if sharding is not None:
+        chains = jax.lax.with_sharding_constraint(chains, sharding)
     return advance(model, run_key, chains, params, num_steps).layers

@@ -12,8 +12,10 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from jax.sharding import Mesh
 from tqdm.auto import tqdm
 
+from mmdbm import distributed
 from mmdbm.checkpoint import Checkpoints
 from mmdbm.graph import Model
 from mmdbm.params import Params
@@ -77,6 +79,7 @@ def fit(
     max_checkpoints: int = 3,
     resume: bool = False,
     progress: bool = True,
+    mesh: Mesh | None = None,
 ) -> tuple[Params, list[dict]]:
     """Train ``model`` on ``data`` and return the parameters and the per-epoch history.
 
@@ -104,6 +107,9 @@ def fit(
       resume: continue from the newest checkpoint in ``workdir``. Without it, a ``workdir``
         that already holds checkpoints is refused rather than overwritten.
       progress: show a progress bar.
+      mesh: a device mesh (``mmdbm.distributed.data_mesh()``): minibatches and persistent
+        chains are split over its devices, parameters replicated. ``batch_size`` and
+        ``num_chains`` must be multiples of its size.
 
     Raises:
       ValueError: for bad arguments, before anything is compiled.
@@ -113,6 +119,9 @@ def fit(
     num_epochs = check_count("num_epochs", num_epochs)
     checkpoint_every = check_count("checkpoint_every", checkpoint_every)
     data = check_training_data(model, data, batch_size)
+    if mesh is not None:
+        distributed.check_divisible("batch_size", batch_size, mesh)
+        distributed.check_divisible("num_chains", num_chains, mesh)
     if resume and workdir is None:
         raise ValueError("resume=True needs the workdir of the run to resume")
     metrics_path = None if workdir is None else Path(workdir) / METRICS_FILE
@@ -149,6 +158,13 @@ def fit(
                 history = _read_history(metrics_path, latest)
                 first_epoch = latest + 1
 
+        batch_sharding = None
+        if mesh is not None:
+            state = distributed.replicate(state, mesh).replace(
+                chains=distributed.shard(state.chains, mesh)
+            )
+            data = distributed.replicate(data, mesh)
+            batch_sharding = distributed.sharded(mesh)
         epochs = range(first_epoch, num_epochs + 1)
         with tqdm(
             epochs,
@@ -162,7 +178,12 @@ def fit(
                 start = time.perf_counter()
                 first_step = int(state.step)
                 state, infos, finite = train_epoch(
-                    state, data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
+                    state,
+                    data,
+                    estimator=estimator,
+                    optimizer=optimizer,
+                    batch_size=batch_size,
+                    batch_sharding=batch_sharding,
                 )
                 finite = np.asarray(finite)
                 if not finite.all():

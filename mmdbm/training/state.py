@@ -76,7 +76,7 @@ def all_finite(tree: Any) -> Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
-@partial(jax.jit, static_argnames=("estimator", "optimizer", "batch_size"))
+@partial(jax.jit, static_argnames=("estimator", "optimizer", "batch_size", "batch_sharding"))
 def train_epoch(
     state: TrainState,
     data: Mapping[str, Array],
@@ -84,11 +84,13 @@ def train_epoch(
     estimator: GradientEstimator,
     optimizer: optax.GradientTransformation,
     batch_size: int,
+    batch_sharding: jax.sharding.Sharding | None = None,
 ) -> tuple[TrainState, EstimatorInfo, Array]:
     """One pass over device-resident ``data`` in shuffled minibatches, as one ``lax.scan``.
 
     The ``num_examples // batch_size`` minibatches are drawn from a fresh permutation; the
-    remainder sits out this epoch and takes part in later ones.
+    remainder sits out this epoch and takes part in later ones. With ``batch_sharding``
+    (``mmdbm.distributed.sharded(mesh)``) each minibatch is split over the devices.
 
     Returns:
       The new state, the info of every step (leading axis: steps) and whether the parameters
@@ -103,6 +105,8 @@ def train_epoch(
         state: TrainState, indices: Array
     ) -> tuple[TrainState, tuple[EstimatorInfo, Array]]:
         batch = {name: values[indices] for name, values in data.items()}
+        if batch_sharding is not None:
+            batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         state, info = train_step(state, batch, estimator=estimator, optimizer=optimizer)
         return state, (info, all_finite(state.params))
 
