@@ -75,13 +75,19 @@ SIZES = {
     },
 }
 BATCH = 100
+PAUSE_SECONDS = 0.5
 
 
 def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``run()`` (results blocked on) over ``repeats``, after a warm-up."""
+    """Median wall time of ``run()`` (results blocked on) over ``repeats``, after a warm-up.
+
+    Each timed call starts after a pause, so that the worker threads of whatever ran before
+    (XLA's, or the BLAS threads of NumPy) have stopped spinning and the cores are free.
+    """
     jax.block_until_ready(run())
     times = []
     for _ in range(repeats):
+        time.sleep(PAUSE_SECONDS)
         start = time.perf_counter()
         jax.block_until_ready(run())
         times.append(time.perf_counter() - start)
