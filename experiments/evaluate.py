@@ -12,6 +12,8 @@ for counts, beside LDA).
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -60,6 +62,12 @@ def representations(
     }
 
 
+def complete_rows(experiment: Experiment) -> tuple[dict, dict]:
+    """``({split: rows with every modality}, {split: their labels})`` of train and test."""
+    rows = {split: experiment.complete(split) for split in SPLITS}
+    return rows, {split: experiment.splits[split]["labels"][rows[split]] for split in SPLITS}
+
+
 def probed(features: dict[str, np.ndarray], labels: dict[str, np.ndarray]) -> dict[str, float]:
     """Test scores of a logistic regression fitted to the training features."""
     scores = mm.metrics.logistic_probe(features["train"], labels["train"], features["test"])
@@ -75,8 +83,7 @@ def summary(experiment: Experiment, params: mm.Params) -> dict[str, float]:
             jax.random.key(experiment.config.seed), experiment, params, progress=False
         )
         return {k: v for k, v in results.items() if k in ("test_log_likelihood", "perplexity")}
-    rows = {split: experiment.complete(split) for split in SPLITS}
-    labels = {split: experiment.splits[split]["labels"][rows[split]] for split in SPLITS}
+    rows, labels = complete_rows(experiment)
     numbers = {}
     for name, modalities in (
         ("both", experiment.modalities),
@@ -93,7 +100,6 @@ def multimodal_results(
     query_experiment: Experiment,
     query_params: mm.Params,
     *,
-    with_baselines: bool = True,
     progress: bool = True,
 ) -> dict:
     """Everything the report of a multimodal run shows, on the complete test rows.
@@ -105,8 +111,7 @@ def multimodal_results(
     """
     query = experiment.config.query
     others = tuple(m for m in experiment.modalities if m != query)
-    rows = {split: experiment.complete(split) for split in SPLITS}
-    labels = {split: experiment.splits[split]["labels"][rows[split]] for split in SPLITS}
+    rows, labels = complete_rows(experiment)
     inputs = {
         "both": " + ".join(experiment.modalities),
         "query": f"{query} only",
@@ -142,8 +147,7 @@ def multimodal_results(
     ):
         features[name] = representations(e, p, modalities, rows)
         table.append({"model": model, "input": described, **probed(features[name], labels)})
-    if with_baselines:
-        table += baseline_rows(experiment, rows, labels, inputs)
+    table += baseline_rows(experiment, rows, labels, inputs)
     retrieval = [
         {
             "query": runs[name][1],
@@ -173,62 +177,41 @@ def baseline_rows(
     experiment: Experiment, rows: dict, labels: dict, inputs: dict[str, str]
 ) -> list[dict]:
     """Logistic regression on each raw modality and on their concatenation, a linear SVM on
-    the concatenation, and LDA topics of each count modality."""
+    the concatenation, and logistic regression on LDA topics of each count modality."""
     config = experiment.config
-    query = config.query
-    others = [m for m in experiment.modalities if m != query]
-
-    def raw(split: str, modalities) -> np.ndarray:
-        return np.concatenate(
-            [experiment.splits[split][m][rows[split]] for m in modalities], axis=1
-        )
-
-    def scored(scores: np.ndarray) -> dict:
-        return scores_of(scores, labels["test"])
-
     everything = list(experiment.modalities)
-    table = [
-        {
-            "model": "Logistic regression",
-            "input": f"raw {inputs[key]}",
-            **scored(
-                baselines.logistic_regression(raw("train", ms), labels["train"], raw("test", ms))
-            ),
-        }
-        for key, ms in (("query", [query]), ("others", others), ("both", everything))
-    ]
-    table.append(
-        {
-            "model": "Linear SVM",
-            "input": f"raw {inputs['both']}",
-            **scored(
-                baselines.linear_svm(
-                    raw("train", everything),
-                    labels["train"],
-                    raw("test", everything),
-                    seed=config.seed,
-                )
-            ),
-        }
-    )
-    for m in others:
-        if experiment.is_count(m):
-            table.append(
-                {
-                    "model": f"LDA ({config.evaluate.num_topics} topics)",
-                    "input": f"{m} only",
-                    **scored(
-                        baselines.lda_topics(
-                            raw("train", [m]),
-                            labels["train"],
-                            raw("test", [m]),
-                            num_topics=config.evaluate.num_topics,
-                            seed=config.seed,
-                        )
-                    ),
-                }
+    others = [m for m in everything if m != config.query]
+    topics = config.evaluate.num_topics
+    regression = baselines.logistic_regression
+    svm = partial(baselines.linear_svm, seed=config.seed)
+    runs = [
+        ("Logistic regression", f"raw {inputs['query']}", [config.query], regression),
+        ("Logistic regression", f"raw {inputs['others']}", others, regression),
+        ("Logistic regression", f"raw {inputs['both']}", everything, regression),
+        ("Linear SVM", f"raw {inputs['both']}", everything, svm),
+        *[
+            (
+                f"LDA ({topics} topics)",
+                f"{m} only",
+                [m],
+                partial(baselines.lda_topics, num_topics=topics, seed=config.seed),
             )
-    return table
+            for m in others
+            if experiment.is_count(m)
+        ],
+    ]
+
+    def raw(split: str, modalities: list[str]) -> np.ndarray:
+        return np.concatenate([experiment.splits[split][m][rows[split]] for m in modalities], 1)
+
+    return [
+        {
+            "model": model,
+            "input": described,
+            **scores_of(fit(raw("train", ms), labels["train"], raw("test", ms)), labels["test"]),
+        }
+        for model, described, ms, fit in runs
+    ]
 
 
 def tag_generation(experiment: Experiment, params: mm.Params, text: str, rows: dict) -> dict:
