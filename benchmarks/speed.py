@@ -78,20 +78,22 @@ BATCH = 100
 PAUSE_SECONDS = 0.5
 
 
-def median_seconds(run: Callable[[], object], repeats: int) -> float:
-    """Median wall time of ``run()`` (results blocked on) over ``repeats``, after a warm-up.
-
-    Each timed call starts after a pause, so that the worker threads of whatever ran before
-    (XLA's, or the BLAS threads of NumPy) have stopped spinning and the cores are free.
+def median_seconds(*runs: Callable[[], object], repeats: int) -> list[float]:
+    """Median wall time of each ``run()`` (results blocked on) over ``repeats``, after a
+    warm-up. The runs take turns, so that drifts in the machine's load hit them alike, and
+    each timed call starts after a pause, so that the worker threads of whatever ran before
+    (XLA's, or NumPy's BLAS threads) have stopped spinning and the cores are free.
     """
-    jax.block_until_ready(run())
-    times = []
-    for _ in range(repeats):
-        time.sleep(PAUSE_SECONDS)
-        start = time.perf_counter()
+    for run in runs:
         jax.block_until_ready(run())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    times = [[] for _ in runs]
+    for _ in range(repeats):
+        for run, taken in zip(runs, times, strict=True):
+            time.sleep(PAUSE_SECONDS)
+            start = time.perf_counter()
+            jax.block_until_ready(run())
+            taken.append(time.perf_counter() - start)
+    return [statistics.median(taken) for taken in times]
 
 
 def roofline(size: int, repeats: int) -> float:
@@ -99,7 +101,8 @@ def roofline(size: int, repeats: int) -> float:
     a = jax.random.normal(jax.random.key(0), (size, size), jnp.float32)
     b = jax.random.normal(jax.random.key(1), (size, size), jnp.float32)
     matmul = jax.jit(jnp.matmul)
-    return 2 * size**3 / median_seconds(lambda: matmul(a, b), repeats) / 1e9
+    (seconds,) = median_seconds(lambda: matmul(a, b), repeats=repeats)
+    return 2 * size**3 / seconds / 1e9
 
 
 def pcd_flops(model: mm.Model, batch: int, chains: int, sweeps: int, gibbs: int) -> float:
@@ -122,23 +125,33 @@ def compile_seconds(jitted, *args, **static) -> float:
 
 
 def epoch_benchmark(
-    model: mm.Model, data: dict, *, chains: int, sweeps: int, gibbs: int, repeats: int
+    model: mm.Model,
+    data: dict,
+    *,
+    chains: int,
+    sweeps: int,
+    gibbs: int,
+    repeats: int,
+    peer: Callable[[], object] | None = None,
 ) -> dict:
-    """Seconds per PCD epoch, its compile time and GFLOP/s."""
+    """Seconds per PCD epoch, its compile time and GFLOP/s; with ``peer``, the seconds of that
+    peer's epoch too, timed in turn with ours."""
     estimator = mm.pcd(model, num_gibbs_steps=gibbs, num_mean_field_steps=sweeps)
     optimizer = optax.sgd(1e-3, momentum=0.9)
     params = model.init(jax.random.key(0), data)
     state = mm.TrainState.create(jax.random.key(1), params, optimizer, estimator, num_chains=chains)
     static = {"estimator": estimator, "optimizer": optimizer, "batch_size": BATCH}
     compile_time = compile_seconds(train_epoch, state, data, **static)
-    seconds = median_seconds(lambda: train_epoch(state, data, **static), repeats)
+    runs = [lambda: train_epoch(state, data, **static)] + ([peer] if peer else [])
+    seconds, *peer_seconds = median_seconds(*runs, repeats=repeats)
     steps = next(iter(data.values())).shape[0] // BATCH
     flops = steps * pcd_flops(model, BATCH, chains, sweeps, gibbs)
-    return {"seconds": seconds, "compile_seconds": compile_time, "gflops": flops / seconds / 1e9}
+    results = {"seconds": seconds, "compile_seconds": compile_time, "gflops": flops / seconds / 1e9}
+    return {**results, "peer_seconds": peer_seconds[0]} if peer else results
 
 
-def sklearn_rbm_epoch(images: np.ndarray, hidden: int, repeats: int) -> float:
-    """Median seconds of scikit-learn's ``BernoulliRBM.fit`` for one epoch."""
+def sklearn_rbm_epoch(images: np.ndarray, hidden: int) -> Callable[[], object]:
+    """One epoch of scikit-learn's ``BernoulliRBM.fit`` at the benchmark's sizes."""
 
     def run():
         rbm = BernoulliRBM(n_components=hidden, n_iter=1, batch_size=BATCH, random_state=0)
@@ -146,7 +159,7 @@ def sklearn_rbm_epoch(images: np.ndarray, hidden: int, repeats: int) -> float:
             warnings.simplefilter("ignore")
             return rbm.fit(images)
 
-    return median_seconds(run, repeats)
+    return run
 
 
 def sweep_benchmark(model: mm.Model, data: dict, *, chains: int, count: int, repeats: int) -> dict:
@@ -166,8 +179,11 @@ def sweep_benchmark(model: mm.Model, data: dict, *, chains: int, count: int, rep
     stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
     static = {"estimator": estimator, "optimizer": optimizer, "batch_size": BATCH}
     vmapped = jax.jit(jax.vmap(partial(train_epoch, **static), in_axes=(0, None)))
-    together = median_seconds(lambda: vmapped(stacked, data), repeats)
-    one_by_one = median_seconds(lambda: [train_epoch(s, data, **static) for s in states], repeats)
+    together, one_by_one = median_seconds(
+        lambda: vmapped(stacked, data),
+        lambda: [train_epoch(s, data, **static) for s in states],
+        repeats=repeats,
+    )
     return {
         "vmapped_seconds": together,
         "sequential_seconds": one_by_one,
@@ -209,9 +225,15 @@ def main(size: str, output: Path) -> dict:
     rbm = mm.rbm(mm.Bernoulli(784), s["hidden"][0])
     rbm_data = {"v": jnp.asarray(images)}
     results["rbm"] = epoch_benchmark(
-        rbm, rbm_data, chains=chains, sweeps=0, gibbs=1, repeats=repeats
+        rbm,
+        rbm_data,
+        chains=chains,
+        sweeps=0,
+        gibbs=1,
+        repeats=repeats,
+        peer=sklearn_rbm_epoch(images, s["hidden"][0]),
     )
-    results["rbm"]["sklearn_seconds"] = sklearn_rbm_epoch(images, s["hidden"][0], repeats)
+    results["rbm"]["sklearn_seconds"] = results["rbm"].pop("peer_seconds")
     dbm = mm.dbm(mm.Bernoulli(784), s["hidden"])
     results["dbm"] = epoch_benchmark(
         dbm, rbm_data, chains=chains, sweeps=10, gibbs=5, repeats=repeats
