@@ -210,8 +210,7 @@ class ReplicatedSoftmax:
         total: Array | None = None,
     ) -> Array:
         """``x ~ Multinomial(M, softmax(b + phi))``."""
-        probabilities = jax.nn.softmax(field + bias)
-        return jax.random.multinomial(rng_key, total, probabilities, dtype=field.dtype)
+        return multinomial(rng_key, total, jax.nn.softmax(field + bias))
 
     def log_base_measure(self, x: Array) -> Array:
         """Log multinomial coefficient ``log M! - sum_i log x_i!``."""
@@ -233,3 +232,25 @@ class ReplicatedSoftmax:
 
 
 Unit = Bernoulli | Gaussian | ReplicatedSoftmax
+
+
+def multinomial(rng_key: Array, total: Array, probabilities: Array) -> Array:
+    """One draw of ``Multinomial(total, probabilities)`` over the last axis, by binary splitting.
+
+    The categories are split in halves, recursively: given the count ``c`` of a group, the
+    count of its left half is ``Binomial(c, p_left / (p_left + p_right))`` and the right half
+    takes the rest, which is exactly the multinomial law. That is ``log2(n)`` rounds of
+    vectorised binomial draws instead of one round per category.
+    """
+    n = probabilities.shape[-1]
+    size = 1 << max(n - 1, 0).bit_length()
+    masses = [jnp.pad(probabilities, (0, size - n))]
+    while masses[-1].shape[-1] > 1:
+        masses.append(masses[-1].reshape(-1, 2).sum(axis=-1))
+    counts = jnp.reshape(total, (1,)).astype(probabilities.dtype)
+    for key, level in zip(jax.random.split(rng_key, len(masses) - 1), masses[-2::-1], strict=True):
+        pairs = level.reshape(-1, 2)
+        left_share = jnp.clip(pairs[:, 0] / jnp.maximum(pairs.sum(axis=-1), 1e-30), 0.0, 1.0)
+        left = jax.random.binomial(key, counts, left_share, dtype=probabilities.dtype)
+        counts = jnp.stack([left, counts - left], axis=-1).reshape(-1)
+    return counts[:n]

@@ -109,17 +109,27 @@ def test_gaussian_samples_fit_their_normal():
         assert result.pvalue > LEVEL, (i, result)
 
 
-def test_replicated_softmax_samples_are_multinomial():
-    """Chi-square test of sampled count vectors against Multinomial(M, softmax)."""
-    unit = mm.ReplicatedSoftmax(4)
+@pytest.mark.parametrize("n", [1, 4, 5, 7])
+def test_replicated_softmax_samples_are_multinomial(n):
+    """Chi-square test of sampled count vectors against Multinomial(M, softmax), for widths
+    that are and are not powers of two (the sampler splits the words in halves)."""
+    unit = mm.ReplicatedSoftmax(n)
     total = 3
-    draws = _draws(unit, 20000, total=jnp.float32(total))
+    rng = np.random.default_rng(n)
+    field, bias = (rng.normal(size=n).astype(np.float32) for _ in range(2))
+    keys = jax.random.split(jax.random.key(n), 20000)
+    draws = np.asarray(
+        jax.vmap(lambda k: unit.sample(k, field, bias, total=jnp.float32(total)))(keys)
+    )
     assert np.all(draws.sum(1) == total) and np.all(draws == np.round(draws))
     states = states_of(unit, total)
     index = {tuple(s.astype(int)): i for i, s in enumerate(states)}
     cells = np.array([index[tuple(d.astype(int))] for d in draws])
-    probabilities = stats.multinomial.pmf(np.array(states), total, special.softmax(FIELD + BIAS))
-    assert chi_square_pvalue(cells, probabilities) > LEVEL
+    probabilities = stats.multinomial.pmf(np.array(states), total, special.softmax(field + bias))
+    if n == 1:
+        assert np.all(cells == 0)
+    else:
+        assert chi_square_pvalue(cells, probabilities) > LEVEL
 
 
 @pytest.mark.parametrize("n", [0, -1, 2.5, True])
