@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
+from scipy.special import gammaln
 from sklearn.decomposition import LatentDirichletAllocation
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.multiclass import OneVsRestClassifier
@@ -57,10 +58,13 @@ def lda_topics(
 
 
 def lda_log_likelihood(model: LatentDirichletAllocation, counts: np.ndarray) -> np.ndarray:
-    """``log p(words)`` of each document under LDA with its topic proportions ``theta`` inferred
-    from the document itself: ``sum_w n_w log sum_k theta_k beta_kw``. Using the document to
-    infer ``theta`` makes this optimistic (a lower perplexity than LDA's true one)."""
+    """``log p(counts)`` of each document under LDA with its topic proportions ``theta``
+    inferred from the document itself: ``log mu(n) + sum_w n_w log sum_k theta_k beta_kw``,
+    with the multinomial coefficient ``mu`` as in ``mm.log_likelihood`` (so that
+    ``mm.per_word_perplexity`` applies). Using the document to infer ``theta`` makes this
+    optimistic (a lower perplexity than LDA's true one)."""
     theta = model.transform(counts)
     theta /= theta.sum(axis=1, keepdims=True)
     beta = model.components_ / model.components_.sum(axis=1, keepdims=True)
-    return np.sum(counts * np.log(theta @ beta), axis=1)
+    coefficients = gammaln(counts.sum(axis=1) + 1) - gammaln(counts + 1).sum(axis=1)
+    return coefficients + np.sum(counts * np.log(theta @ beta), axis=1)
