@@ -70,11 +70,14 @@ def _shape_key(config: ml_collections.ConfigDict) -> str:
 
 def train_together(
     configs: list[ml_collections.ConfigDict], *, progress: bool = True
-) -> list[mm.Params]:
+) -> tuple[list[pipeline.Experiment], list[mm.Params]]:
     """Train runs of one shape as one vmapped program; a run that diverges ends with
     non-finite parameters while the others go on.
 
     Each run's training rows are cut to the fewest any run has, so that they stack.
+
+    Returns:
+      The prepared experiment of each run and its trained parameters.
     """
     experiments = [pipeline.prepare(c) for c in configs]
     inputs = [e.inputs("train") for e in experiments]
@@ -118,7 +121,9 @@ def train_together(
         disable=not progress,
     ):
         state, _, _ = epoch(state, data)
-    return [jax.tree.map(lambda leaf, i=i: leaf[i], state.params) for i in range(len(configs))]
+    return experiments, [
+        jax.tree.map(lambda leaf, i=i: leaf[i], state.params) for i in range(len(configs))
+    ]
 
 
 def run_sweep(
@@ -141,8 +146,8 @@ def run_sweep(
         groups.setdefault(_shape_key(run), []).append(index)
     records = [None] * len(runs)
     for members in groups.values():
-        trained = train_together([runs[i][1] for i in members], progress=progress)
-        for index, params in zip(members, trained, strict=True):
+        experiments, trained = train_together([runs[i][1] for i in members], progress=progress)
+        for index, experiment, params in zip(members, experiments, trained, strict=True):
             settings, run = runs[index]
             run_dir = workdir / f"run-{index:03d}"
             run_dir.mkdir(parents=True)
@@ -150,7 +155,7 @@ def run_sweep(
             with Checkpoints(run_dir / pipeline.PARAMS_DIR, max_to_keep=1) as saved:
                 saved.save(run.train.num_epochs, params)
             finite = bool(all_finite(params))
-            numbers = evaluate.summary(pipeline.prepare(run), params) if finite else {}
+            numbers = evaluate.summary(experiment, params) if finite else {}
             records[index] = {
                 "run": run_dir.name,
                 "seed": run.seed,

@@ -42,8 +42,8 @@ def test_vmapped_runs_train_as_they_would_alone(name):
     overrides = ["modalities.image.hidden=(16,)"] if name == "mnist_rbm" else ["joint=16"]
     first = tiny(name, *overrides, "train.learning_rate=0.01")
     second = tiny(name, *overrides, "train.learning_rate=0.002", "seed=1")
-    together = sweep.train_together([first, second], progress=False)
-    alone = sweep.train_together([second], progress=False)
+    _, together = sweep.train_together([first, second], progress=False)
+    _, alone = sweep.train_together([second], progress=False)
     chex.assert_trees_all_close(together[1], alone[0], rtol=1e-4, atol=1e-5)
     difference = np.abs(np.asarray(together[0].biases["image" if name == "mnist_tags" else "v"]))
     assert not np.allclose(
