@@ -19,6 +19,14 @@ statistics, ``2 K`` times per chain for ``K`` Gibbs steps and twice more per cha
 statistics (as scikit-learn's RBM step: positive pass, Gibbs step, negative pass, two outer
 products). An AIS step on an RBM costs four matrix products per chain.
 
+The RBM row also prints a floor: the same epoch's matrix products alone (three per step: the
+chains' visible units from their hidden ones, then data and chains stacked through ``W`` and
+through the outer product, which is the fewest an RBM step can do) plus its Threefry uniforms
+(one per sampled unit). No implementation on this backend that draws exact samples can run the
+epoch faster, so ``scikit-learn / floor`` is the largest speed-up any could show, and a sweep of
+``n`` RBMs cannot beat ``n`` floors, however it batches them: vmapping stacks the weights into a
+batched product whose every member has the shapes of one RBM's.
+
 Run: ``python benchmarks/speed.py`` (``--size gpu`` for accelerator sizes, ``--size tiny`` to
 check that it runs).
 """
@@ -150,6 +158,37 @@ def epoch_benchmark(
     return {**results, "peer_seconds": peer_seconds[0]} if peer else results
 
 
+def rbm_floor(visible: int, hidden: int, *, chains: int, steps: int, repeats: int) -> dict:
+    """Seconds of an RBM epoch's matrix products alone, and of its random numbers alone."""
+    keys = jax.random.split(jax.random.key(0), 3)
+    weights = 0.01 * jax.random.normal(keys[0], (visible, hidden), jnp.float32)
+    data = (jax.random.uniform(keys[1], (steps, BATCH, visible)) < 0.2).astype(jnp.float32)
+
+    @jax.jit
+    def products(weights: jax.Array, data: jax.Array) -> jax.Array:
+        def step(carry, batch):
+            weights, chain_hidden = carry
+            chain_visible = chain_hidden @ weights.T
+            both = jnp.concatenate([batch, chain_visible])
+            hidden_means = both @ weights
+            return (weights + 1e-6 * (both.T @ hidden_means), hidden_means[BATCH:]), None
+
+        start = (weights, jnp.zeros((chains, hidden), jnp.float32))
+        return jax.lax.scan(step, start, data)[0][0]
+
+    @jax.jit
+    def uniforms(key: jax.Array) -> jax.Array:
+        def step(total, key):
+            return total + jnp.sum(jax.random.uniform(key, (chains, visible + hidden))), None
+
+        return jax.lax.scan(step, jnp.zeros(()), jax.random.split(key, steps))[0]
+
+    matmul_seconds, random_seconds = median_seconds(
+        lambda: products(weights, data), lambda: uniforms(keys[2]), repeats=repeats
+    )
+    return {"matmul_seconds": matmul_seconds, "random_seconds": random_seconds}
+
+
 def sklearn_rbm_epoch(images: np.ndarray, hidden: int) -> Callable[[], object]:
     """One epoch of scikit-learn's ``BernoulliRBM.fit`` at the benchmark's sizes."""
 
@@ -234,6 +273,9 @@ def main(size: str, output: Path) -> dict:
         peer=sklearn_rbm_epoch(images, s["hidden"][0]),
     )
     results["rbm"]["sklearn_seconds"] = results["rbm"].pop("peer_seconds")
+    results["rbm"]["floor"] = rbm_floor(
+        784, s["hidden"][0], chains=chains, steps=s["examples"] // BATCH, repeats=repeats
+    )
     dbm = mm.dbm(mm.Bernoulli(784), s["hidden"])
     results["dbm"] = epoch_benchmark(
         dbm, rbm_data, chains=chains, sweeps=10, gibbs=5, repeats=repeats
@@ -286,10 +328,23 @@ def print_table(r: dict) -> None:
         f"\nRBM epoch: scikit-learn {rbm['sklearn_seconds']:.3f} s, mmdbm {rbm['seconds']:.3f} s: "
         f"mmdbm {rbm['sklearn_seconds'] / rbm['seconds']:.2f}x faster"
     )
+    floor = rbm["floor"]["matmul_seconds"] + rbm["floor"]["random_seconds"]
+    print(
+        f"RBM epoch floor on this backend: matrix products {rbm['floor']['matmul_seconds']:.3f} s "
+        f"+ random numbers {rbm['floor']['random_seconds']:.3f} s = {floor:.3f} s; "
+        f"mmdbm is {rbm['seconds'] / floor:.2f}x the floor, and no implementation could be more "
+        f"than {rbm['sklearn_seconds'] / floor:.2f}x faster than scikit-learn"
+    )
     print(f"multimodal DBM training step: {1e3 * r['multimodal']['seconds_per_step']:.1f} ms")
     print(
         f"sweep of {SIZES[r['size']]['sweep']} RBMs: vmapped {sweep['vmapped_seconds']:.2f} s, "
         f"one after another {sweep['sequential_seconds']:.2f} s: {sweep['speedup']:.2f}x"
+    )
+    count = SIZES[r["size"]]["sweep"]
+    print(
+        f"sweep floor: {count} x the RBM floor = {count * floor:.2f} s; vmapped is "
+        f"{sweep['vmapped_seconds'] / (count * floor):.2f}x the floor, and no vmapped sweep could "
+        f"be more than {sweep['sequential_seconds'] / (count * floor):.2f}x the sequential one"
     )
     print(f"peak resident memory: {r['peak_memory_mb']:.0f} MB")
 
