@@ -1,15 +1,16 @@
-"""The report's figures (matplotlib, written as PNG files)."""
+"""The report's figures, written as PNG files.
+
+They are drawn on ``matplotlib.figure.Figure`` objects, not through ``pyplot``, so drawing
+them neither needs nor changes a backend (a notebook importing this keeps its inline plots).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 
 
 def as_picture(row: np.ndarray) -> np.ndarray | None:
@@ -22,7 +23,8 @@ def classification_chart(table: list[dict], metric: str, path: Path) -> None:
     """Horizontal bars of ``metric`` for every row of the classification table."""
     labels = [f"{row['model']}: {row['input']}" for row in table]
     values = [row[metric] for row in table]
-    figure, axis = plt.subplots(figsize=(8, 0.45 * len(table) + 1))
+    figure = Figure(figsize=(8, 0.45 * len(table) + 1))
+    axis = figure.subplots()
     bars = axis.barh(
         range(len(table)), values, color=["C0" if "DBM" in row["model"] else "C7" for row in table]
     )
@@ -33,7 +35,6 @@ def classification_chart(table: list[dict], metric: str, path: Path) -> None:
     axis.set_xlabel(f"test {metric.replace('_', ' ')}")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def words_for_images(
@@ -45,7 +46,8 @@ def words_for_images(
 ) -> None:
     """Each image beside its generated words (bold) and its own words (grey)."""
     rows = -(-len(images) // columns)
-    figure, axes = plt.subplots(rows, 2 * columns, figsize=(3.2 * columns, 1.7 * rows))
+    figure = Figure(figsize=(3.2 * columns, 1.7 * rows))
+    axes = figure.subplots(rows, 2 * columns, squeeze=False)
     for axis in axes.flat:
         axis.set_axis_off()
     for i, (image, generated, tags) in enumerate(zip(images, words, own, strict=True)):
@@ -56,7 +58,6 @@ def words_for_images(
     figure.suptitle("Tags generated from test images (bold: top 5 inferred; grey: own tags)")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def images_for_words(
@@ -64,9 +65,8 @@ def images_for_words(
 ) -> None:
     """One row per text query: the image inferred from it, then the images retrieved."""
     columns = 1 + len(retrieved[0])
-    figure, axes = plt.subplots(
-        len(queries), columns, figsize=(1.2 * columns, 1.4 * len(queries)), squeeze=False
-    )
+    figure = Figure(figsize=(1.2 * columns, 1.4 * len(queries)))
+    axes = figure.subplots(len(queries), columns, squeeze=False)
     for row, (query, mean, images) in enumerate(zip(queries, inferred, retrieved, strict=True)):
         for column, image in enumerate([mean, *images]):
             axes[row, column].imshow(as_picture(image), cmap="gray")
@@ -75,13 +75,13 @@ def images_for_words(
     figure.suptitle("Images for text queries: inferred, then the nearest test images")
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def image_grid(images: np.ndarray, title: str, path: Path, columns: int = 10) -> None:
     """Images (flat square rows) in a grid."""
     rows = -(-len(images) // columns)
-    figure, axes = plt.subplots(rows, columns, figsize=(columns, rows), squeeze=False)
+    figure = Figure(figsize=(columns, rows))
+    axes = figure.subplots(rows, columns, squeeze=False)
     for axis in axes.flat:
         axis.set_axis_off()
     for axis, image in zip(axes.flat, images, strict=False):
@@ -89,4 +89,3 @@ def image_grid(images: np.ndarray, title: str, path: Path, columns: int = 10) ->
     figure.suptitle(title)
     figure.tight_layout()
     figure.savefig(path, dpi=120)
-    plt.close(figure)

@@ -18,7 +18,7 @@ RESULTS_FILE = "results.json"
 NUM_SHOWN = 8
 
 
-def _table(rows: list[dict], columns: list[str]) -> str:
+def markdown_table(rows: list[dict], columns: list[str]) -> str:
     """A markdown table of ``columns`` of ``rows`` (numbers to three decimals)."""
 
     def cell(value: object) -> str:
@@ -95,14 +95,14 @@ def multimodal_report(
         f"# {experiment.config.dataset}: multimodal DBM",
         _describe(experiment),
         "## Classification (test split, logistic regression on each representation)",
-        _table(table, columns),
+        markdown_table(table, columns),
         "![classification](classification.png)",
         "## The paper's two claims",
         "\n".join(
             f"- {line}" for line in claims(table, metric, int(experiment.complete("test").sum()))
         ),
         "## Retrieval (test queries against the training rows; relevant: same label)",
-        _table(results["retrieval"], ["query", "database", "map"]),
+        markdown_table(results["retrieval"], ["query", "database", "map"]),
     ]
     if "tags" in results:
         sections += tag_sections(workdir, experiment, params, results)
@@ -195,7 +195,7 @@ def density_report(
     if "perplexity" in results:
         sections += [
             f"## Per-word test perplexity ({results['num_documents']} test documents)",
-            _table(
+            markdown_table(
                 [
                     {"model": "Replicated Softmax (AIS)", "perplexity": results["perplexity"]},
                     {
@@ -215,7 +215,7 @@ def density_report(
         f"AIS with {config.evaluate.num_ais_chains} chains x {config.evaluate.num_ais_betas} "
         f"inverse temperatures: log Z = {results['log_z']:.2f}, +-3 sigma interval "
         f"[{low:.2f}, {high:.2f}].",
-        _table(
+        markdown_table(
             [
                 {"split": s, "log_likelihood": results[f"{s}_log_likelihood"]}
                 for s in ("train", "test")

@@ -213,7 +213,8 @@ def free_energy(
     multinomial coefficient here: ``log p(x) = -F(x) - log Z + log mu(x)``.
 
     Args:
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       visible: ``{layer: Array[n]}`` for the given layers.
       lengths: total count M of each Replicated Softmax layer that is summed out (default: those
         stored by ``Model.init``).

@@ -180,7 +180,8 @@ def ais(
 
     Args:
       rng_key: a JAX PRNG key.
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       num_chains: independent AIS runs.
       num_betas: number of inverse temperatures (ignored when ``schedule`` is given).
       schedule: increasing inverse temperatures from 0 to 1 (default: ``default_schedule``).

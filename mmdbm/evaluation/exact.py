@@ -136,7 +136,8 @@ def exact_log_partition(
     """``log Z`` by enumeration of one colour class (see the module doc).
 
     Args:
-      model, params: a tiny model.
+      model: a tiny model (small enough to enumerate).
+      params: its parameters.
       lengths: total count M of each Replicated Softmax layer (default: those stored by
         ``Model.init``); Z is the normaliser over count vectors with these totals.
       max_states: the largest number of enumerated states accepted.
@@ -166,7 +167,8 @@ def exact_log_prob(
     documents of a layer in one call must share that length. Densities for Gaussian layers.
 
     Args:
-      model, params: a tiny model.
+      model: a tiny model (small enough to enumerate).
+      params: its parameters.
       visible: ``{layer: Array[b, n]}`` for any layers (usually the visible ones).
       lengths: total count M of each Replicated Softmax layer not in ``visible``.
       max_states: the largest number of enumerated states accepted.

@@ -92,7 +92,8 @@ def log_likelihood(
     """``log p(v)`` of each example: exact for an RBM, a lower bound otherwise (module doc).
 
     Args:
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       visible: ``{visible layer: Array[b, n]}`` for every visible layer.
       log_z: ``log Z`` (from ``ais`` or ``exact_log_partition``), a scalar or one per example
         (Replicated Softmax models have one Z per document length).

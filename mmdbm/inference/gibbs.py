@@ -130,7 +130,8 @@ def sample(
 
     Args:
       rng_key: a JAX PRNG key.
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       num_chains: number of chains.
       num_steps: Gibbs steps per chain (each step updates both colour classes).
       observed: ``{layer: Array[n] or Array[num_chains, n]}`` clamped in every chain (one value

@@ -98,7 +98,8 @@ def mean_field(
     """Mean-field posterior means of every layer given the observed ones.
 
     Args:
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       observed: ``{layer: Array[b, n]}``, clamped. Layers left out (hidden layers, and missing
         visible layers such as the text of an untagged image) are inferred.
       num_steps: number of sweeps (each updates both colour classes).

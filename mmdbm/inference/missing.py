@@ -120,7 +120,8 @@ def infer_missing(
 
     Args:
       rng_key: a JAX PRNG key (unused, and may be ``None``, for ``method="mean_field"``).
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       observed: ``{visible layer: Array[b, n]}`` for the modalities that are present.
       num_steps: Gibbs steps (the second half is averaged) or mean-field sweeps.
       method: ``"gibbs"`` (exact in the limit) or ``"mean_field"`` (deterministic, approximate).
@@ -176,7 +177,8 @@ def represent(
     concatenated.
 
     Args:
-      model, params: the model.
+      model: the model.
+      params: its parameters.
       observed: ``{visible layer: Array[b, n]}``; any subset of the modalities.
       key: a JAX PRNG key to fill missing modalities by Gibbs sampling; ``None`` for mean-field.
       layers: the layers whose means form the features (default: the top layer, ``"joint"``

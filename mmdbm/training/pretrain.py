@@ -148,7 +148,8 @@ def pretrain(
       batch_size: examples per update.
       learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}`` naming the
         top layer of each RBM (pathways of different data often need different rates).
-      momentum, weight_decay: SGD settings for each RBM.
+      momentum: SGD momentum of each RBM.
+      weight_decay: L2 weight decay of each RBM's weights.
       params: starting parameters (default: ``model.init(key, data)``).
       progress: show a progress bar over the RBMs.
 
