@@ -1,4 +1,5 @@
-"""The ``mmdbm`` command line: ``train``, ``evaluate``, ``generate``, ``sweep`` and ``demo``.
+"""The ``mmdbm`` command line: ``train``, ``evaluate``, ``generate``, ``sweep``, ``compare``
+and ``demo``.
 
 Configs are named (``mnist_tags``) or given as files; any key can be overridden as
 ``--config.train.num_epochs=3``. Each run has a work directory holding its config, metrics
@@ -22,6 +23,7 @@ try:
     import ml_collections
 
     from experiments import generate, pipeline
+    from experiments.compare import run_compare
     from experiments.config import load_config, with_overrides
     from experiments.report import write_report
     from experiments.sweep import parse_grid, run_sweep
@@ -38,7 +40,8 @@ DEMO_CONFIG = "mnist_tags"
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mmdbm",
-        description="Multimodal deep Boltzmann machines: train, evaluate, generate, sweep.",
+        description="Multimodal deep Boltzmann machines: train, evaluate, generate, sweep, "
+        "compare.",
         epilog="Override any config key with --config.KEY=VALUE, e.g. --config.train.num_epochs=3.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -77,6 +80,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="KEY=V1,V2",
         help="config keys and the values to try, e.g. train.learning_rate=0.01,0.001",
     )
+    compare = commands.add_parser(
+        "compare", help="the multimodal DBM against every baseline, mean +- std over seeds"
+    )
+    compare.add_argument("--config", required=True)
+    compare.add_argument("--workdir", help="where it goes (default: runs/compare-CONFIG-TIME)")
+    compare.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
     demo = commands.add_parser("demo", help=f"train and evaluate the {DEMO_CONFIG} config")
     demo.add_argument("--workdir", help="the run's directory (default: runs/demo-TIME)")
     return parser
@@ -156,6 +165,12 @@ def run(argv: Sequence[str]) -> None:
         if not known.images and not known.tags:
             raise ValueError("generate needs --images, --tags or both")
         _generate(Path(known.workdir), known.images, known.tags)
+    elif command == "compare":
+        workdir = (
+            Path(known.workdir) if known.workdir else _default_workdir(f"compare-{known.config}")
+        )
+        print(run_compare(_config(known.config, overrides), known.seeds, workdir))
+        print(f"written: {workdir}")
     elif command == "sweep":
         workdir = (
             Path(known.workdir) if known.workdir else _default_workdir(f"sweep-{known.config}")

@@ -116,6 +116,7 @@ def base_config() -> ml_collections.ConfigDict:
                 "num_gibbs_steps": 5,
                 "num_mean_field_steps": 10,
             },
+            "baselines": {"num_epochs": 30, "batch_size": 100, "learning_rate": 1e-3},
             "evaluate": {
                 "num_inference_steps": 50,
                 "num_ais_chains": 100,

@@ -20,13 +20,18 @@ def as_picture(row: np.ndarray) -> np.ndarray | None:
 
 
 def classification_chart(table: list[dict], metric: str, path: Path) -> None:
-    """Horizontal bars of ``metric`` for every row of the classification table."""
+    """Horizontal bars of ``metric`` for every row of the classification table, with error bars
+    of one standard deviation where rows carry ``{metric}_std`` (tables over seeds)."""
     labels = [f"{row['model']}: {row['input']}" for row in table]
     values = [row[metric] for row in table]
+    errors = [row.get(f"{metric}_std", 0.0) for row in table]
     figure = Figure(figsize=(8, 0.45 * len(table) + 1))
     axis = figure.subplots()
     bars = axis.barh(
-        range(len(table)), values, color=["C0" if "DBM" in row["model"] else "C7" for row in table]
+        range(len(table)),
+        values,
+        xerr=errors if any(errors) else None,
+        color=["C0" if "DBM" in row["model"] else "C7" for row in table],
     )
     axis.bar_label(bars, fmt="%.3f", padding=3)
     axis.set_yticks(range(len(table)), labels)

@@ -42,6 +42,7 @@ class Experiment:
       splits: ``{split: {modality: float32 [n, width], "labels": [n] or [n, num_labels]}}``,
         preprocessed.
       vocabulary: the words of a count modality, if the dataset has them.
+      class_words: the words of each class, if the dataset names them (zero-shot prompts).
       scaling: ``{modality: (shift, scale)}`` of the preprocessing, ``(x - shift) / scale``.
     """
 
@@ -50,6 +51,7 @@ class Experiment:
     splits: dict[str, dict[str, np.ndarray]]
     vocabulary: np.ndarray | None
     scaling: dict[str, tuple[np.ndarray, np.ndarray]]
+    class_words: tuple[tuple[str, ...], ...] | None = None
 
     @property
     def modalities(self) -> tuple[str, ...]:
@@ -153,10 +155,12 @@ def prepare(config: ml_collections.ConfigDict) -> Experiment:
             splits[name][modality] = values.astype(np.float32)
     widths = {m: splits["train"][m].shape[1] for m in config.modalities}
     model = build_model(config, widths)
-    return Experiment(config, model, splits, dataset.get("vocabulary"), scaling)
+    return Experiment(
+        config, model, splits, dataset.get("vocabulary"), scaling, dataset.get("class_words")
+    )
 
 
-def _pretraining_rates(experiment: Experiment) -> dict[str, float]:
+def pretraining_rates(experiment: Experiment) -> dict[str, float]:
     """``{upper layer: rate}``: a pathway's RBMs use its modality's rate, the joint RBM
     ``pretrain.learning_rate``."""
     config, model = experiment.config, experiment.model
@@ -187,7 +191,7 @@ def pretrained(experiment: Experiment, data: dict[str, np.ndarray], *, progress:
         params=params,
         num_epochs=config.pretrain.num_epochs,
         batch_size=config.pretrain.batch_size,
-        learning_rate=_pretraining_rates(experiment),
+        learning_rate=pretraining_rates(experiment),
         progress=progress,
     )
 

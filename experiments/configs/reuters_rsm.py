@@ -17,7 +17,7 @@ def get_config():
     }
     config.query = "text"
     config.train.num_epochs = 30
-    config.train.learning_rate = 0.001
+    config.train.learning_rate = 0.01
     config.evaluate.num_topics = 50
     # One AIS run per distinct test-document length, each drawing word counts from a
     # multinomial at every step: 20 documents, 25 chains and 500 inverse temperatures keep the

@@ -20,6 +20,7 @@ biases. Gaussian sigmas stay at their initial values.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -125,6 +126,71 @@ def _learning_rates(
     return {u: float(learning_rate[u]) for u in uppers}
 
 
+class TrainedRBM(NamedTuple):
+    """One RBM of a greedily trained stack: its hidden layer ``upper``, the layers ``lowers``
+    below it, the RBM as a model, its trained parameters and the factor on its bottom-up
+    field (2 where doubling stands in for the input from above, else 1)."""
+
+    upper: str
+    lowers: tuple[str, ...]
+    block: Model
+    params: Params
+    up_factor: float
+
+
+def train_stack(
+    rng_key: Array,
+    model: Model,
+    data: Mapping[str, Array],
+    *,
+    doubling: bool,
+    num_epochs: int,
+    batch_size: int,
+    learning_rate: float | Mapping[str, float],
+    momentum: float,
+    weight_decay: float,
+    params: Params,
+    progress: bool,
+) -> list[TrainedRBM]:
+    """Train one RBM for every hidden layer of ``model``, bottom up, each on the means of the
+    layers below it under the RBMs before; with ``doubling``, by the factors of
+    ``doubling_factors`` (for a DBM), without, as plain RBMs (for a deep belief net)."""
+    blocks = _blocks(model)
+    rates = _learning_rates(learning_rate, [upper for upper, _ in blocks])
+    inputs, trained = dict(data), []
+    for (upper, lowers), key in tqdm(
+        list(zip(blocks, jax.random.split(rng_key, len(blocks)), strict=True)),
+        desc="pretraining",
+        unit="rbm",
+        disable=not progress,
+    ):
+        block = Model(
+            {**{n: model.layers[n] for n in lowers}, upper: model.layers[upper]},
+            [(n, upper) for n in lowers],
+        )
+        up, down = doubling_factors(model, upper, lowers) if doubling else (1.0, 1.0)
+        estimator = doubled_cd(block, upper, up, down)
+        optimizer = optax.chain(
+            optax.add_decayed_weights(weight_decay, mask=weights_only),
+            optax.sgd(rates[upper], momentum=momentum),
+        )
+        block_data = {n: inputs[n] for n in lowers}
+        state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)
+        for epoch in range(1, num_epochs + 1):
+            state, _, finite = train_epoch(
+                state, block_data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
+            )
+            if not bool(finite[-1]):
+                raise TrainingDivergedError(
+                    f"pretraining diverged: the RBM of layer '{upper}' over {list(lowers)} has "
+                    f"non-finite parameters after epoch {epoch}. Lower the learning rate "
+                    "(and give Gaussian layers standardised data)"
+                )
+        trained.append(TrainedRBM(upper, lowers, block, state.params, up))
+        inputs[upper] = upper_means(trained[-1], block_data)
+    return trained
+
+
 def pretrain(
     rng_key: Array,
     model: Model,
@@ -160,43 +226,24 @@ def pretrain(
     check_count("num_epochs", num_epochs)
     init_key, rng_key = jax.random.split(rng_key)
     params = model.init(init_key, data) if params is None else params
-    blocks = _blocks(model)
-    rates = _learning_rates(learning_rate, [upper for upper, _ in blocks])
-    inputs = dict(data)
+    stack = train_stack(
+        rng_key,
+        model,
+        data,
+        doubling=True,
+        num_epochs=num_epochs,
+        batch_size=batch_size,
+        learning_rate=learning_rate,
+        momentum=momentum,
+        weight_decay=weight_decay,
+        params=params,
+        progress=progress,
+    )
     weights, bias_estimates = dict(params.weights), {name: [] for name in model.layers}
-    for (upper, lowers), key in tqdm(
-        list(zip(blocks, jax.random.split(rng_key, len(blocks)), strict=True)),
-        desc="pretraining",
-        unit="rbm",
-        disable=not progress,
-    ):
-        block = Model(
-            {**{n: model.layers[n] for n in lowers}, upper: model.layers[upper]},
-            [(n, upper) for n in lowers],
-        )
-        up, down = doubling_factors(model, upper, lowers)
-        estimator = doubled_cd(block, upper, up, down)
-        optimizer = optax.chain(
-            optax.add_decayed_weights(weight_decay, mask=weights_only),
-            optax.sgd(rates[upper], momentum=momentum),
-        )
-        block_data = {n: inputs[n] for n in lowers}
-        state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)
-        for epoch in range(1, num_epochs + 1):
-            state, _, finite = train_epoch(
-                state, block_data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
-            )
-            if not bool(finite[-1]):
-                raise TrainingDivergedError(
-                    f"pretraining diverged: the RBM of layer '{upper}' over {list(lowers)} has "
-                    f"non-finite parameters after epoch {epoch}. Lower the learning rate "
-                    "(and give Gaussian layers standardised data)"
-                )
-        trained = state.params
-        weights.update(trained.weights)
-        for name, bias in trained.biases.items():
+    for rbm in stack:
+        weights.update(rbm.params.weights)
+        for name, bias in rbm.params.biases.items():
             bias_estimates[name].append(bias)
-        inputs[upper] = _upper_means(block, trained, block_data, upper, up)
     biases = {
         name: jnp.mean(jnp.stack(estimates), axis=0) if estimates else params.biases[name]
         for name, estimates in bias_estimates.items()
@@ -204,13 +251,13 @@ def pretrain(
     return params.replace(weights=weights, biases=biases)
 
 
-def _upper_means(block: Model, params: Params, data: dict, upper: str, factor: float) -> Array:
-    """``E[upper | below]`` with the doubled bottom-up input, for every example."""
+def upper_means(rbm: TrainedRBM, data: Mapping[str, Array]) -> Array:
+    """``E[upper | below]`` of every example under one trained RBM of a stack, with its
+    bottom-up factor."""
 
     def mean(example: dict[str, Array]) -> Array:
-        totals = count_totals(block, example, {})
-        return block.layers[upper].mean(
-            *conditional_args(block, params, example, upper, totals, factor)
-        )
+        totals = count_totals(rbm.block, example, {})
+        args = conditional_args(rbm.block, rbm.params, example, rbm.upper, totals, rbm.up_factor)
+        return rbm.block.layers[rbm.upper].mean(*args)
 
-    return jax.jit(jax.vmap(mean))(data)
+    return jax.jit(jax.vmap(mean))(dict(data))

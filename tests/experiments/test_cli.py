@@ -127,3 +127,28 @@ def test_a_run_is_never_overwritten(tmp_path, capsys):
     assert mmdbm(*argv) == 2
     assert "already holds a run" in capsys.readouterr().err
     assert (workdir / "config.json").read_text() == saved
+
+
+def test_compare_writes_one_table_of_every_model(tmp_path):
+    workdir = tmp_path / "compare"
+    argv = ["compare", "--config", "mnist_tags", "--seeds", 3, "--workdir", workdir, *TINY]
+    assert mmdbm(*argv, "--config.baselines.num_epochs=1") == 0
+    results = json.loads((workdir / "compare.json").read_text())
+    models = {row["model"] for row in results["summary"]}
+    assert {
+        "Multimodal DBM",
+        "Image DBM",
+        "Multimodal DBN",
+        "Multimodal autoencoder",
+        "Dual encoder (contrastive)",
+        "Dual encoder, zero-shot",
+        "Logistic regression",
+        "Linear SVM",
+        "LDA (5 topics)",
+    } <= models
+    for row in results["summary"]:
+        assert 0 <= row["accuracy"] <= 1 and 0 <= row["map"] <= 1 and row["accuracy_std"] == 0
+    table = (workdir / "compare.md").read_text()
+    assert table.count("\n| ") == len(results["summary"]) + 1  # a header and every row
+    assert (workdir / "compare.png").stat().st_size > 0
+    assert mmdbm(*argv) == 2  # never overwritten
