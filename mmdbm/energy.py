@@ -188,7 +188,13 @@ def layer_free_energy(
 
 
 def energy(model: Model, params: Params, state: Mapping[str, Array]) -> Array:
-    """The energy ``E(x)`` of a full configuration ``{layer: Array[n]}`` (see the module doc)."""
+    """The energy of a full configuration ``{layer: Array[n]}``,
+
+        E(x) = sum_l E_l(x_l) - sum_{(a, b) in edges} s_a(x_a)^T W_ab s_b(x_b),
+
+    each Bernoulli layer next to a Replicated Softmax layer of M words with its bias times M
+    (Srivastava & Salakhutdinov 2012, eq. 5).
+    """
     check_params(model, params)
     state = check_layers(model, state, what="state", batched=False)
     check_complete(model, state, what="state")

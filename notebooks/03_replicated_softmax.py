@@ -100,12 +100,15 @@ plt.ylabel("reconstruction error")
 plt.show()
 
 # %% [markdown]
-# Each hidden unit raises the probability of the words it is most strongly tied to: a topic.
+# Each hidden unit, when on, adds its column of weights to the words' logits. The most
+# frequent words get large weights from every unit, so a unit's topic shows in the words it
+# favours more than the other units do.
 
 # %%
 weights = np.asarray(params.weights["v->h"])
-for unit in np.argsort(-weights.std(axis=0))[:8]:
-    print(f"unit {unit:2d}:", " ".join(vocabulary[np.argsort(-weights[:, unit])[:8]]))
+distinct = weights - weights.mean(axis=1, keepdims=True)
+for unit in np.argsort(-distinct.std(axis=0))[:8]:
+    print(f"unit {unit:2d}:", " ".join(vocabulary[np.argsort(-distinct[:, unit])[:8]]))
 
 # %% [markdown]
 # ## Perplexity

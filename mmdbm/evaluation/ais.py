@@ -176,7 +176,11 @@ def ais(
     progress: bool = False,
     mesh: Mesh | None = None,
 ) -> AISResult:
-    """Estimate ``log Z`` by annealed importance sampling (see the module doc).
+    """Estimate ``log Z`` by annealed importance sampling (Neal 2001; Salakhutdinov & Murray
+    2008): from exact draws of the weightless base model, each chain adds
+    ``F_{beta_{k-1}}(x) - F_{beta_k}(x)`` to its log-weight at every inverse temperature, with
+    ``theta_beta = (1 - beta) theta_0 + beta theta``, and moves by one Gibbs transition that
+    leaves ``p_{beta_k}`` invariant; ``log Z = log Z_0 + log mean_chains exp(log-weight)``.
 
     Args:
       rng_key: a JAX PRNG key.

@@ -133,7 +133,10 @@ def exact_log_partition(
     *,
     max_states: int = DEFAULT_MAX_STATES,
 ) -> float:
-    """``log Z`` by enumeration of one colour class (see the module doc).
+    """``log Z`` by enumeration of one colour class ``A``, the other summed out analytically:
+
+        log Z = logsumexp_{x_A} [ -F(x_A) + log mu(x_A) ],
+        F(x_A) = E_A(x_A) - sum_{l in B} log Z_l(phi_l(x_A)).
 
     Args:
       model: a tiny model (small enough to enumerate).

@@ -89,7 +89,13 @@ def log_likelihood(
     num_mean_field_steps: int = 30,
     lengths: Mapping[str, int] | None = None,
 ) -> Array:
-    """``log p(v)`` of each example: exact for an RBM, a lower bound otherwise (module doc).
+    """``log p(v)`` of each example: exact for an RBM, a lower bound otherwise,
+
+        log p(v) >= -F(v, mu_A) + H(q_A) + log mu(v) - log Z
+
+    with the mean-field means ``mu_A`` of the free layers not summed out (Salakhutdinov &
+    Hinton 2009, eq. 9); for an RBM nothing is left to ``q`` and it is ``-F(v) + log mu(v) -
+    log Z``.
 
     Args:
       model: the model.

@@ -95,7 +95,12 @@ def mean_field(
     damping: float = 0.0,
     lengths: Mapping[str, int] | None = None,
 ) -> dict[str, Array]:
-    """Mean-field posterior means of every layer given the observed ones.
+    """Mean-field posterior means of every layer given the observed ones: sweeps of the
+    fixed-point equations (Salakhutdinov & Hinton 2009, eq. 12)
+
+        mu_l = E_l[x_l | phi_l(mu)],   phi_l(mu) = sum_{m in neighbours(l)} W_lm E[s_m(x_m)],
+
+    over the free layers of one colour class, then of the other.
 
     Args:
       model: the model.
