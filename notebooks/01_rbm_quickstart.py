@@ -144,9 +144,10 @@ for name, split in (("train", train), ("test", test)):
 # %% [markdown]
 # The interval on `log Z` shifts every log-likelihood alike. Its lower end is `-inf` when
 # the importance weights spread more than a third of their mean (the interval is taken on
-# `Z`, as in Salakhutdinov & Murray); more chains or more inverse temperatures tighten it. A test log-likelihood near the
-# training one says the model has not overfitted; Salakhutdinov & Murray (2008) report about
-# -86 nats for CD-25 RBMs with 500 hidden units trained for far longer on all 60,000 digits.
+# `Z`, as in Salakhutdinov & Murray); more chains or more inverse temperatures tighten it.
+# A test log-likelihood near the training one says the model has not overfitted;
+# Salakhutdinov & Murray (2008) report about -86 nats for CD-25 RBMs with 500 hidden units
+# trained for far longer on all 60,000 digits.
 
 # %% [markdown]
 # ## A Gaussian-Bernoulli RBM

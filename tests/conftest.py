@@ -5,6 +5,16 @@ import os
 os.environ["JAX_PLATFORMS"] = "cpu"
 
 import jax
+import pytest
 
 jax.config.update("jax_numpy_rank_promotion", "raise")
 jax.config.update("jax_numpy_dtype_promotion", "strict")
+
+
+@pytest.fixture(autouse=True, scope="module")
+def fresh_compilation_caches():
+    """Drop every compiled program after each test module. Each one holds mappings of its
+    machine code, and the whole suite in one process would otherwise run into the kernel's
+    limit on a process's memory mappings (vm.max_map_count, 65,530 by default) and crash."""
+    yield
+    jax.clear_caches()

@@ -41,8 +41,9 @@ def test_mean_field_refuses_bad_observations_before_tracing(observed, message):
 @pytest.mark.parametrize(("observed", "message"), BAD_OBSERVED[:6])
 def test_sample_refuses_bad_observations_before_tracing(observed, message):
     observed = {k: v[0] for k, v in observed.items()}
+    key = jax.random.key(0)  # made outside: a key is itself made by a jitted function
     with count_traces() as traces, pytest.raises(ValueError, match=message):
-        mm.sample(jax.random.key(0), MODEL, PARAMS, num_chains=2, num_steps=1, observed=observed)
+        mm.sample(key, MODEL, PARAMS, num_chains=2, num_steps=1, observed=observed)
     assert sum(traces.values()) == 0
 
 
