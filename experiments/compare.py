@@ -21,19 +21,12 @@ import ml_collections
 import numpy as np
 
 from experiments import autoencoder, contrastive, evaluate, generate, pipeline
-from experiments.config import override
 from experiments.figures import classification_chart
+from experiments.sweep import expand
 from mmdbm import dbn
 
 COMPARE_TABLE, COMPARE_RESULTS, COMPARE_FIGURE = "compare.md", "compare.json", "compare.png"
 METRICS = ("accuracy", "map", "precision_at_50")
-
-
-def _with_seed(config: ml_collections.ConfigDict, seed: int) -> ml_collections.ConfigDict:
-    run = ml_collections.ConfigDict(config.to_dict())
-    run.lock()
-    override(run, f"seed={seed}")
-    return run
 
 
 def baseline_rows(experiment: pipeline.Experiment, *, progress: bool) -> list[dict]:
@@ -171,8 +164,8 @@ def run_compare(
     if (workdir / COMPARE_RESULTS).exists():
         raise ValueError(f"{workdir} already holds a comparison; choose another workdir")
     tables = [
-        seed_table(_with_seed(config, seed), workdir / f"seed-{seed}", progress=progress)
-        for seed in seeds
+        seed_table(run, workdir / f"seed-{run.seed}", progress=progress)
+        for _, run in expand(config, seeds, {})
     ]
     summary = summarise(tables)
     text = markdown(summary, len(seeds))

@@ -104,11 +104,7 @@ def train(
 def embed(trained: TrainedDualEncoder, modality: str, values: np.ndarray) -> np.ndarray:
     """Unit-vector embeddings of rows of one modality."""
     x = network_input(values, modality in trained.counts)
-    return np.asarray(
-        trained.module.apply(
-            trained.params, modality, x, method=lambda module, m, v: module.embed(m, v)
-        )
-    )
+    return np.asarray(trained.module.apply(trained.params, modality, x, method=DualEncoder.embed))
 
 
 def represent(trained: TrainedDualEncoder, inputs: dict[str, np.ndarray]) -> np.ndarray:

@@ -42,8 +42,8 @@ class Experiment:
       splits: ``{split: {modality: float32 [n, width], "labels": [n] or [n, num_labels]}}``,
         preprocessed.
       vocabulary: the words of a count modality, if the dataset has them.
-      class_words: the words of each class, if the dataset names them (zero-shot prompts).
       scaling: ``{modality: (shift, scale)}`` of the preprocessing, ``(x - shift) / scale``.
+      class_words: the words of each class, if the dataset names them (zero-shot prompts).
     """
 
     config: ml_collections.ConfigDict
