@@ -18,6 +18,7 @@ from pathlib import Path
 import jax
 
 from mmdbm import TrainingDivergedError
+from mmdbm.compilation import enable_persistent_cache
 
 try:
     import ml_collections
@@ -183,7 +184,13 @@ def run(argv: Sequence[str]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """The console script: run, and turn mistakes into one line and exit status 2."""
+    """The console script: run, and turn mistakes into one line and exit status 2.
+
+    Compiled programs are kept on disk (``mmdbm.compilation.enable_persistent_cache``), so a
+    second run of the same shapes compiles nothing; ``MMDBM_COMPILATION_CACHE=off`` turns it
+    off, ``MMDBM_COMPILATION_CACHE=DIRECTORY`` moves it.
+    """
+    enable_persistent_cache()
     try:
         run(sys.argv[1:] if argv is None else argv)
     except (ValueError, TrainingDivergedError) as error:

@@ -1,17 +1,16 @@
 """Sweeps: a grid of configs over seeds and hyperparameters, trained as vmapped programs.
 
 Runs that differ only in their seed and PCD learning rate have the same shapes, so they train
-together as one compiled program with a leading run axis (``jax.vmap`` over the training
-state and data): each seed brings its own split, initialisation, pretraining and chains, and
-the learning rate lives in the optimiser state. Runs that differ in anything else form
-separate groups. The result is one table of mean +- std over seeds.
+together as one compiled program with a leading run axis (``mm.train_epoch_many``: vmapped on
+accelerators, in turn on CPUs): each seed brings its own split, initialisation, pretraining
+and chains, and the learning rate lives in the optimiser state. Runs that differ in anything
+else form separate groups. The result is one table of mean +- std over seeds.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-from functools import partial
 from pathlib import Path
 
 import jax
@@ -25,7 +24,7 @@ import mmdbm as mm
 from experiments import evaluate, pipeline
 from experiments.config import override, parse_value
 from mmdbm.checkpoint import Checkpoints
-from mmdbm.training.state import all_finite, train_epoch
+from mmdbm.training.state import all_finite
 
 VMAPPED = ("seed", "train.learning_rate")
 SWEEP_TABLE, SWEEP_RESULTS = "sweep.md", "sweep.json"
@@ -111,16 +110,15 @@ def train_together(
         )
     state = jax.tree.map(lambda *leaves: jnp.stack(leaves), *states)
     data = {k: jnp.stack([d[k] for d in inputs]) for k in inputs[0]}
-    epoch = jax.vmap(
-        partial(train_epoch, estimator=estimator, optimizer=optimizer, batch_size=t.batch_size)
-    )
     for _ in tqdm(
         range(t.num_epochs),
         desc=f"training {len(configs)} runs",
         unit="epoch",
         disable=not progress,
     ):
-        state, _, _ = epoch(state, data)
+        state, _, _ = mm.train_epoch_many(
+            state, data, estimator=estimator, optimizer=optimizer, batch_size=t.batch_size
+        )
     return experiments, [
         jax.tree.map(lambda leaf, i=i: leaf[i], state.params) for i in range(len(configs))
     ]

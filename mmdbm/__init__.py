@@ -18,11 +18,24 @@ from mmdbm.inference.gibbs import GibbsState, Sampler, gibbs, sample
 from mmdbm.inference.mean_field import mean_field
 from mmdbm.inference.missing import infer_missing, represent
 from mmdbm.params import Params
-from mmdbm.training.estimators import EstimatorInfo, GradientEstimator, cd, pcd
-from mmdbm.training.loop import fit
+from mmdbm.training.estimators import (
+    CenteredState,
+    EstimatorInfo,
+    GradientEstimator,
+    cd,
+    centered,
+    pcd,
+)
+from mmdbm.training.loop import CollapseWarning, fit
 from mmdbm.training.optimizer import default_optimizer
 from mmdbm.training.pretrain import pretrain
-from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch, train_step
+from mmdbm.training.state import (
+    TrainingDivergedError,
+    TrainState,
+    train_epoch,
+    train_epoch_many,
+    train_step,
+)
 from mmdbm.units import Bernoulli, Gaussian, ReplicatedSoftmax
 
 __version__ = "0.1.0"
@@ -30,6 +43,8 @@ __version__ = "0.1.0"
 __all__ = [
     "AISResult",
     "Bernoulli",
+    "CenteredState",
+    "CollapseWarning",
     "EstimatorInfo",
     "Gaussian",
     "GibbsState",
@@ -42,6 +57,7 @@ __all__ = [
     "TrainingDivergedError",
     "ais",
     "cd",
+    "centered",
     "conditional_mean",
     "datasets",
     "dbm",
@@ -65,5 +81,6 @@ __all__ = [
     "represent",
     "sample",
     "train_epoch",
+    "train_epoch_many",
     "train_step",
 ]

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping
+from functools import partial
 
 import jax
 import jax.numpy as jnp
 
 from mmdbm.energy import bias_only_args, conditional_args, count_totals
 from mmdbm.graph import Model
+from mmdbm.params import Params
 from mmdbm.training.pretrain import TrainedRBM, train_stack, upper_means
 from mmdbm.units import ReplicatedSoftmax
 from mmdbm.validation import check_count, check_layers, check_training_data
@@ -54,6 +56,7 @@ def train_dbn(
     learning_rate: float | Mapping[str, float] = 0.01,
     momentum: float = 0.9,
     weight_decay: float = 2e-4,
+    centering: bool = True,
     progress: bool = True,
 ) -> DeepBeliefNet:
     """Train a (multimodal) DBN on ``data``: one RBM per hidden layer of ``model``, bottom up,
@@ -68,6 +71,7 @@ def train_dbn(
       learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}``.
       momentum: SGD momentum.
       weight_decay: L2 weight decay of the weights.
+      centering: center each RBM's gradients (``mm.training.estimators.centered``).
       progress: show a progress bar over the RBMs.
     """
     data = check_training_data(model, data, batch_size)
@@ -84,6 +88,7 @@ def train_dbn(
         momentum=momentum,
         weight_decay=weight_decay,
         params=model.init(init_key, data),
+        centering=centering,
         progress=progress,
     )
     return DeepBeliefNet(model, tuple(rbms))
@@ -99,51 +104,56 @@ def up_pass(dbn: DeepBeliefNet, observed: Mapping[str, Array]) -> dict[str, Arra
     return means
 
 
-def _totals(rbm: TrainedRBM, state: Mapping[str, Array]) -> dict[str, Array]:
-    return count_totals(rbm.block, state, dict(rbm.params.lengths))
+def _args(block: Model, params: Params, state: Mapping[str, Array], name: str):
+    totals = count_totals(block, state, dict(params.lengths))
+    return conditional_args(block, params, state, name, totals)
 
 
-def _sample(key: Array, rbm: TrainedRBM, state: Mapping[str, Array], name: str) -> Array:
-    args = conditional_args(rbm.block, rbm.params, state, name, _totals(rbm, state))
-    return rbm.block.layers[name].sample(key, *args)
-
-
-def _mean(rbm: TrainedRBM, state: Mapping[str, Array], name: str) -> Array:
-    args = conditional_args(rbm.block, rbm.params, state, name, _totals(rbm, state))
-    return rbm.block.layers[name].mean(*args)
-
-
+@partial(jax.jit, static_argnames=("block", "upper", "num_steps"))
 def _top_gibbs(
-    key: Array, top: TrainedRBM, present: dict[str, Array], num_steps: int
+    keys: Array,
+    block: Model,
+    upper: str,
+    params: Params,
+    present: dict[str, Array],
+    num_steps: int,
 ) -> dict[str, Array]:
-    """One example's alternating Gibbs chain in the top RBM with the ``present`` layers
-    clamped; returns the means of the missing layers below and of the top layer, given the
-    chain's last state."""
-    missing = [name for name in top.lowers if name not in present]
-    start_keys = jax.random.split(key, len(missing) + 1)
-    totals = _totals(top, present)
-    state = {
-        **present,
-        **{
-            name: top.block.layers[name].sample(
-                k, *bias_only_args(top.block, top.params, name, totals)
-            )
-            for name, k in zip(missing, start_keys[1:], strict=True)
-        },
-    }
+    """Per example, an alternating Gibbs chain in the top RBM ``block`` with the ``present``
+    layers clamped; returns the means of the missing layers below and of the top layer, given
+    the chain's last state."""
+    missing = [name for name in block.layers if name != upper and name not in present]
 
-    def step(state: dict[str, Array], key: Array) -> tuple[dict[str, Array], None]:
-        upper_key, *lower_keys = jax.random.split(key, len(missing) + 1)
-        upper = _sample(upper_key, top, state, top.upper)
-        drawn = {
-            name: _sample(k, top, {top.upper: upper}, name)
-            for name, k in zip(missing, lower_keys, strict=True)
+    def one_example(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
+        start_keys = jax.random.split(key, len(missing) + 1)
+        totals = count_totals(block, present_one, dict(params.lengths))
+        state = {
+            **present_one,
+            **{
+                name: block.layers[name].sample(k, *bias_only_args(block, params, name, totals))
+                for name, k in zip(missing, start_keys[1:], strict=True)
+            },
         }
-        return {**state, **drawn}, None
 
-    state, _ = jax.lax.scan(step, state, jax.random.split(start_keys[0], num_steps))
-    upper = _mean(top, state, top.upper)
-    return {top.upper: upper, **{name: _mean(top, {top.upper: upper}, name) for name in missing}}
+        def step(state: dict[str, Array], key: Array) -> tuple[dict[str, Array], None]:
+            upper_key, *lower_keys = jax.random.split(key, len(missing) + 1)
+            top = block.layers[upper].sample(upper_key, *_args(block, params, state, upper))
+            drawn = {
+                name: block.layers[name].sample(k, *_args(block, params, {upper: top}, name))
+                for name, k in zip(missing, lower_keys, strict=True)
+            }
+            return {**state, **drawn}, None
+
+        state, _ = jax.lax.scan(step, state, jax.random.split(start_keys[0], num_steps))
+        top = block.layers[upper].mean(*_args(block, params, state, upper))
+        return {
+            upper: top,
+            **{
+                name: block.layers[name].mean(*_args(block, params, {upper: top}, name))
+                for name in missing
+            },
+        }
+
+    return jax.vmap(one_example)(keys, present)
 
 
 def infer_missing(
@@ -169,8 +179,7 @@ def infer_missing(
     if len(present) < len(top.lowers):
         num_examples = next(iter(present.values())).shape[0]
         keys = jax.random.split(rng_key, num_examples)
-        chain = jax.jit(jax.vmap(lambda k, p: _top_gibbs(k, top, p, num_steps)))
-        means.update(chain(keys, present))
+        means.update(_top_gibbs(keys, top.block, top.upper, top.params, present, num_steps))
     for rbm in reversed(dbn.rbms[:-1]):
         if rbm.upper in means:
             for name in rbm.lowers:

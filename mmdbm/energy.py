@@ -8,10 +8,10 @@ batches. The energy of a full state is
 where a Bernoulli layer next to a Replicated Softmax layer with total count M has its bias
 scaled by M (Salakhutdinov & Hinton 2009; Srivastava & Salakhutdinov 2012, eq. 5).
 
-``count_totals``, ``conditional_args``, ``bias_only_args``, ``summed_class`` and the functions
-whose name starts with ``layer_`` are the building blocks of samplers and estimators: they take
-the total counts of the Replicated Softmax layers already resolved and check nothing. The others
-are public and validate their input.
+``count_totals``, ``conditional_args``, ``bias_only_args``, ``summed_class``, ``given_energy``
+and the functions whose name starts with ``layer_`` are the building blocks of samplers and
+estimators: they take the total counts of the Replicated Softmax layers already resolved and
+check nothing. The others are public and validate their input.
 """
 
 from __future__ import annotations
@@ -156,7 +156,7 @@ def layer_log_partition(
     return model.layers[name].log_partition(*conditional_args(model, params, state, name, totals))
 
 
-def _given_energy(
+def given_energy(
     model: Model, params: Params, state: Mapping[str, Array], totals: Mapping[str, Array]
 ) -> Array:
     """Self-energies of the layers in ``state`` minus the couplings among them."""
@@ -180,7 +180,7 @@ def layer_free_energy(
 ) -> Array:
     """``F(x_S) = E_S(x_S) - sum_{l not in S} log Z_l(phi_l(x_S))``; checks nothing."""
     totals = count_totals(model, given, lengths)
-    value = _given_energy(model, params, given, totals)
+    value = given_energy(model, params, given, totals)
     for name in model.layers:
         if name not in given:
             value = value - layer_log_partition(model, params, given, name, totals)
@@ -198,7 +198,7 @@ def energy(model: Model, params: Params, state: Mapping[str, Array]) -> Array:
     check_params(model, params)
     state = check_layers(model, state, what="state", batched=False)
     check_complete(model, state, what="state")
-    return _given_energy(model, params, state, count_totals(model, state, {}))
+    return given_energy(model, params, state, count_totals(model, state, {}))
 
 
 def free_energy(

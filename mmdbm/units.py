@@ -234,23 +234,35 @@ class ReplicatedSoftmax:
 Unit = Bernoulli | Gaussian | ReplicatedSoftmax
 
 
-def multinomial(rng_key: Array, total: Array, probabilities: Array) -> Array:
-    """One draw of ``Multinomial(total, probabilities)`` over the last axis, by binary splitting.
+def learns_sigma(unit: Unit) -> bool:
+    """Whether training updates the layer's log standard deviations."""
+    return isinstance(unit, Gaussian) and unit.learn_sigma
 
-    The categories are split in halves, recursively: given the count ``c`` of a group, the
-    count of its left half is ``Binomial(c, p_left / (p_left + p_right))`` and the right half
-    takes the rest, which is exactly the multinomial law. That is ``log2(n)`` rounds of
-    vectorised binomial draws instead of one round per category.
+
+WORDS_PER_ROUND = 32
+
+
+def multinomial(rng_key: Array, total: Array, probabilities: Array) -> Array:
+    """One draw of ``Multinomial(total, probabilities)`` over the last axis, by inversion.
+
+    The ``total`` words are independent categorical draws: a uniform scaled to the total
+    mass is located in the cumulative sums of ``probabilities`` by binary search, and the
+    counts are the histogram of the words located. The words are drawn ``WORDS_PER_ROUND`` at
+    a time in a loop that stops when ``total`` are drawn, so ``total`` may be traced (each
+    document its own length) and the work is ``O(n + total log n)``, small for short documents.
     """
-    n = probabilities.shape[-1]
-    size = 1 << max(n - 1, 0).bit_length()
-    masses = [jnp.pad(probabilities, (0, size - n))]
-    while masses[-1].shape[-1] > 1:
-        masses.append(masses[-1].reshape(-1, 2).sum(axis=-1))
-    counts = jnp.reshape(total, (1,)).astype(probabilities.dtype)
-    for key, level in zip(jax.random.split(rng_key, len(masses) - 1), masses[-2::-1], strict=True):
-        pairs = level.reshape(-1, 2)
-        left_share = jnp.clip(pairs[:, 0] / jnp.maximum(pairs.sum(axis=-1), 1e-30), 0.0, 1.0)
-        left = jax.random.binomial(key, counts, left_share, dtype=probabilities.dtype)
-        counts = jnp.stack([left, counts - left], axis=-1).reshape(-1)
-    return counts[:n]
+    total = jnp.round(jnp.asarray(total)).astype(jnp.int32)
+    cumulative = jnp.cumsum(probabilities)
+    last = probabilities.shape[-1] - 1
+
+    def draw_round(carry: tuple[Array, Array]) -> tuple[Array, Array]:
+        done, counts = carry
+        key = jax.random.fold_in(rng_key, done)
+        uniforms = jax.random.uniform(key, (WORDS_PER_ROUND,), probabilities.dtype)
+        words = jnp.searchsorted(cumulative, uniforms * cumulative[-1], side="right")
+        wanted = done + jnp.arange(WORDS_PER_ROUND) < total
+        counts = counts.at[jnp.minimum(words, last)].add(wanted.astype(counts.dtype))
+        return done + WORDS_PER_ROUND, counts
+
+    start = (jnp.zeros((), jnp.int32), jnp.zeros_like(probabilities))
+    return jax.lax.while_loop(lambda carry: carry[0] < total, draw_round, start)[1]

@@ -6,6 +6,7 @@ and shapes can be checked, and those still are.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -132,6 +133,15 @@ def check_complete(model: Model, state: Mapping[str, object], *, what: str) -> N
         raise ValueError(f"{what}: layers {missing} are missing; a full state gives every layer")
 
 
+def _is_whole_count(value: object) -> bool:
+    """Whether ``value`` is a scalar whole number of at least 1."""
+    try:
+        number = float(value) if np.ndim(value) == 0 else math.nan
+    except (TypeError, ValueError):
+        return False
+    return math.isfinite(number) and number == round(number) and number >= 1
+
+
 def check_lengths(
     model: Model, params: Params, lengths: Mapping[str, object] | None, needed: tuple[str, ...]
 ) -> dict[str, Array]:
@@ -146,9 +156,7 @@ def check_lengths(
                 f"lengths: '{name}' is not a Replicated Softmax layer of the model; those are "
                 f"{[n for n, u in model.layers.items() if isinstance(u, ReplicatedSoftmax)]}"
             )
-        if isinstance(total, jax.core.Tracer):
-            continue
-        if np.ndim(total) != 0 or not float(total) == round(float(total)) or float(total) < 1:
+        if not isinstance(total, jax.core.Tracer) and not _is_whole_count(total):
             raise ValueError(
                 f"lengths: layer '{name}' needs a positive whole total count M, got {total!r}"
             )

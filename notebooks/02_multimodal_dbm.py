@@ -56,6 +56,11 @@ import mmdbm as mm
 from experiments import evaluate, generate, pipeline
 from experiments.config import load_config
 from experiments.report import markdown_table
+from mmdbm.compilation import enable_persistent_cache
+
+# Compiled programs are kept on disk (~/.cache/mmdbm/jax), so a rerun compiles nothing;
+# MMDBM_COMPILATION_CACHE=off turns that off.
+enable_persistent_cache()
 
 # MMDBM_NOTEBOOK_SIZE=small runs everything at a few seconds' size (the tests use it).
 SMALL = os.environ.get("MMDBM_NOTEBOOK_SIZE") == "small"

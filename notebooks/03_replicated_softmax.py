@@ -54,6 +54,11 @@ from tqdm.auto import tqdm
 
 import mmdbm as mm
 from experiments import baselines
+from mmdbm.compilation import enable_persistent_cache
+
+# Compiled programs are kept on disk (~/.cache/mmdbm/jax), so a rerun compiles nothing;
+# MMDBM_COMPILATION_CACHE=off turns that off.
+enable_persistent_cache()
 
 # MMDBM_NOTEBOOK_SIZE=small runs everything at a few seconds' size (the tests use it).
 SMALL = os.environ.get("MMDBM_NOTEBOOK_SIZE") == "small"

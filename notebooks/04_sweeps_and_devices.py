@@ -62,7 +62,12 @@ import optax
 from tqdm.auto import trange
 
 import mmdbm as mm
+from mmdbm.compilation import enable_persistent_cache
 from mmdbm.distributed import data_mesh
+
+# Compiled programs are kept on disk (~/.cache/mmdbm/jax), so a rerun compiles nothing;
+# MMDBM_COMPILATION_CACHE=off turns that off.
+enable_persistent_cache()
 
 # MMDBM_NOTEBOOK_SIZE=small runs everything at a few seconds' size (the tests use it).
 SMALL = os.environ.get("MMDBM_NOTEBOOK_SIZE") == "small"

@@ -46,6 +46,11 @@ import jax
 import jax.numpy as jnp
 
 import mmdbm as mm
+from mmdbm.compilation import enable_persistent_cache
+
+# Compiled programs are kept on disk (~/.cache/mmdbm/jax), so a rerun compiles nothing;
+# MMDBM_COMPILATION_CACHE=off turns that off.
+enable_persistent_cache()
 
 model = mm.multimodal_dbm(
     {"image": (mm.Gaussian(3), [4]), "text": (mm.ReplicatedSoftmax(4), [3])}, joint=2

@@ -1,8 +1,11 @@
-"""Test setup: JAX on the CPU, strict about implicit rank and dtype promotion."""
+"""Test setup: JAX on the CPU, strict about implicit rank and dtype promotion, and no disk
+cache of compiled programs (the command line and the notebooks would otherwise turn it on; the
+tests of the cache give it a directory of their own)."""
 
 import os
 
 os.environ["JAX_PLATFORMS"] = "cpu"
+os.environ["MMDBM_COMPILATION_CACHE"] = "off"
 
 import jax
 import pytest

@@ -109,12 +109,11 @@ def test_gaussian_samples_fit_their_normal():
         assert result.pvalue > LEVEL, (i, result)
 
 
-@pytest.mark.parametrize("n", [1, 4, 5, 7])
-def test_replicated_softmax_samples_are_multinomial(n):
-    """Chi-square test of sampled count vectors against Multinomial(M, softmax), for widths
-    that are and are not powers of two (the sampler splits the words in halves)."""
+@pytest.mark.parametrize(("n", "total"), [(1, 3), (4, 3), (5, 3), (7, 3), (2, 70)])
+def test_replicated_softmax_samples_are_multinomial(n, total):
+    """Chi-square test of sampled count vectors against Multinomial(M, softmax), for several
+    widths, and for a document longer than one round of the sampler's words."""
     unit = mm.ReplicatedSoftmax(n)
-    total = 3
     rng = np.random.default_rng(n)
     field, bias = (rng.normal(size=n).astype(np.float32) for _ in range(2))
     keys = jax.random.split(jax.random.key(n), 20000)
@@ -130,6 +129,21 @@ def test_replicated_softmax_samples_are_multinomial(n):
         assert np.all(cells == 0)
     else:
         assert chi_square_pvalue(cells, probabilities) > LEVEL
+
+
+def test_replicated_softmax_draws_each_document_its_own_length():
+    """Under vmap each row draws its own M words (traced totals), with the right means."""
+    unit = mm.ReplicatedSoftmax(3)
+    totals = jnp.asarray(np.tile([1.0, 5.0, 33.0, 100.0], 5000), jnp.float32)
+    field, bias = jnp.zeros(3), jnp.log(jnp.array([0.2, 0.3, 0.5]))
+    keys = jax.random.split(jax.random.key(0), len(totals))
+    draws = np.asarray(jax.vmap(lambda k, m: unit.sample(k, field, bias, total=m))(keys, totals))
+    np.testing.assert_array_equal(draws.sum(1), np.asarray(totals))
+    for total in (1.0, 5.0, 33.0, 100.0):
+        rows = draws[np.asarray(totals) == total]
+        expected = total * np.array([0.2, 0.3, 0.5])
+        spread = np.sqrt(total * np.array([0.16, 0.21, 0.25]) / len(rows))
+        assert np.all(np.abs(rows.mean(0) - expected) < 4 * spread), (total, rows.mean(0))
 
 
 @pytest.mark.parametrize("n", [0, -1, 2.5, True])

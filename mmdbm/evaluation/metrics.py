@@ -7,6 +7,8 @@ precision-recall curve per distinct score, as scikit-learn's ``average_precision
 
 from __future__ import annotations
 
+from functools import partial
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -106,7 +108,16 @@ def logistic_probe(
         if multilabel
         else jax.nn.one_hot(train_labels, int(train_labels.max()) + 1)
     )
-    params = (jnp.zeros((x.shape[1], targets.shape[1])), jnp.zeros(targets.shape[1]))
+    weights, bias = _fit_logistic(x, targets, jnp.float32(l2), multilabel, num_steps)
+    logits = jnp.asarray((test_features - mean) / std, jnp.float32) @ weights + bias[None, :]
+    return np.asarray(jax.nn.sigmoid(logits) if multilabel else jax.nn.softmax(logits))
+
+
+@partial(jax.jit, static_argnames=("multilabel", "num_steps"))
+def _fit_logistic(
+    x: jax.Array, targets: jax.Array, l2: jax.Array, multilabel: bool, num_steps: int
+) -> tuple[jax.Array, jax.Array]:
+    """Weights and biases of the L2-penalised logistic regression, by ``num_steps`` of L-BFGS."""
 
     def loss(params):
         weights, bias = params
@@ -120,19 +131,12 @@ def logistic_probe(
     solver = optax.lbfgs()
     value_and_grad = optax.value_and_grad_from_state(loss)
 
-    @jax.jit
-    def run(params):
-        def step(carry, _):
-            params, state = carry
-            value, grad = value_and_grad(params, state=state)
-            updates, state = solver.update(
-                grad, state, params, value=value, grad=grad, value_fn=loss
-            )
-            return (optax.apply_updates(params, updates), state), None
+    def step(carry, _):
+        params, state = carry
+        value, grad = value_and_grad(params, state=state)
+        updates, state = solver.update(grad, state, params, value=value, grad=grad, value_fn=loss)
+        return (optax.apply_updates(params, updates), state), None
 
-        (params, _), _ = jax.lax.scan(step, (params, solver.init(params)), None, length=num_steps)
-        return params
-
-    weights, bias = run(params)
-    logits = jnp.asarray((test_features - mean) / std, jnp.float32) @ weights + bias[None, :]
-    return np.asarray(jax.nn.sigmoid(logits) if multilabel else jax.nn.softmax(logits))
+    params = (jnp.zeros((x.shape[1], targets.shape[1])), jnp.zeros(targets.shape[1]))
+    (params, _), _ = jax.lax.scan(step, (params, solver.init(params)), None, length=num_steps)
+    return params

@@ -21,7 +21,7 @@ from flax import struct
 from jax.sharding import Mesh
 
 from mmdbm import distributed
-from mmdbm.energy import bias_only_args, count_totals, layer_sample
+from mmdbm.energy import bias_only_args, conditional_args, count_totals
 from mmdbm.graph import Model
 from mmdbm.params import Params
 from mmdbm.validation import (
@@ -70,18 +70,48 @@ def init(
     return GibbsState(layers, tuple(name for name in model.layers if name in observed))
 
 
+ClassOrder = tuple[tuple[str, ...], tuple[str, ...]]
+ConditionalArgs = tuple[Array, Array, Array | None, Array | None]
+
+
+def sweep(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    layers: Mapping[str, Array],
+    order: ClassOrder,
+    clamped: tuple[str, ...],
+) -> tuple[dict[str, Array], dict[str, ConditionalArgs]]:
+    """One block Gibbs step of one chain: the free layers of the colour class ``order[0]``
+    drawn given the rest, then those of ``order[1]``.
+
+    Returns the new layers and, for each free layer of ``order[1]``, the ``conditional_args``
+    it was drawn from (its field given the new ``order[0]``), so that callers needing the
+    conditional means of that class reuse them instead of computing the fields again.
+    """
+    layers = dict(layers)
+    totals = count_totals(model, layers, {})
+    drawn_from = {}
+    for colour, key in zip(order, jax.random.split(rng_key, 2), strict=True):
+        free = [name for name in colour if name not in clamped]
+        for layer_key, name in zip(jax.random.split(key, len(free)), free, strict=True):
+            drawn_from[name] = conditional_args(model, params, layers, name, totals)
+            layers[name] = model.layers[name].sample(layer_key, *drawn_from[name])
+    return layers, {name: drawn_from[name] for name in order[1] if name not in clamped}
+
+
+def default_order(model: Model) -> ClassOrder:
+    """The odd colour class first, then the even one (for an RBM: ``h``, then ``v``)."""
+    odd, even = reversed(model.colour_classes)
+    return odd, even
+
+
 def build_kernel(model: Model) -> Callable[[Array, GibbsState, Params], GibbsState]:
     """The Gibbs step for ``model``: draw the free layers of the odd class, then the even one."""
+    order = default_order(model)
 
     def step(rng_key: Array, state: GibbsState, params: Params) -> GibbsState:
-        layers = dict(state.layers)
-        totals = count_totals(model, layers, {})
-        for colour, key in zip(
-            reversed(model.colour_classes), jax.random.split(rng_key, 2), strict=True
-        ):
-            free = [name for name in colour if name not in state.clamped]
-            for layer_key, name in zip(jax.random.split(key, len(free)), free, strict=True):
-                layers[name] = layer_sample(layer_key, model, params, layers, name, totals)
+        layers, _ = sweep(rng_key, model, params, state.layers, order, state.clamped)
         return state.replace(layers=layers)
 
     return step
@@ -102,17 +132,41 @@ def gibbs(model: Model) -> Sampler:
 
 
 def advance(
-    model: Model, rng_key: Array, chains: GibbsState, params: Params, num_steps: int
-) -> GibbsState:
-    """``num_steps`` Gibbs steps of every chain of ``chains`` (leading axis: chains)."""
-    step = jax.vmap(build_kernel(model), in_axes=(0, 0, None))
+    model: Model,
+    rng_key: Array,
+    chains: GibbsState,
+    params: Params,
+    num_steps: int,
+    order: ClassOrder | None = None,
+) -> tuple[GibbsState, dict[str, ConditionalArgs]]:
+    """``num_steps`` Gibbs steps (``sweep`` in ``order``, default ``default_order``) of every
+    chain of ``chains`` (leading axis: chains).
+
+    Returns the chains and the ``conditional_args`` of the free layers of ``order[1]`` given
+    the chains' final ``order[0]``: those the last step drew from, or, without steps, computed.
+    """
+    order = default_order(model) if order is None else order
+    step = jax.vmap(
+        lambda key, layers: sweep(key, model, params, layers, order, chains.clamped),
+        in_axes=(0, 0),
+    )
     num_chains = jax.tree.leaves(chains.layers)[0].shape[0]
+    if num_steps == 0:
+        free = [name for name in order[1] if name not in chains.clamped]
 
-    def one_step(chains: GibbsState, key: Array) -> tuple[GibbsState, None]:
-        return step(jax.random.split(key, num_chains), chains, params), None
+        def args_of(layers: dict[str, Array]) -> dict[str, ConditionalArgs]:
+            totals = count_totals(model, layers, {})
+            return {name: conditional_args(model, params, layers, name, totals) for name in free}
 
-    chains, _ = jax.lax.scan(one_step, chains, jax.random.split(rng_key, num_steps))
-    return chains
+        return chains, jax.vmap(args_of)(chains.layers)
+
+    def one_step(layers: dict[str, Array], key: Array) -> tuple[dict[str, Array], None]:
+        return step(jax.random.split(key, num_chains), layers)[0], None
+
+    keys = jax.random.split(rng_key, num_steps)
+    layers, _ = jax.lax.scan(one_step, chains.layers, keys[:-1])
+    layers, drawn_from = step(jax.random.split(keys[-1], num_chains), layers)
+    return chains.replace(layers=layers), drawn_from
 
 
 def sample(
@@ -185,4 +239,16 @@ def _run_chains(
     )
     if sharding is not None:
         chains = jax.lax.with_sharding_constraint(chains, sharding)
-    return advance(model, run_key, chains, params, num_steps).layers
+    return advance(model, run_key, chains, params, num_steps)[0].layers
+
+
+def shard_chains(tree: object, mesh: Mesh) -> object:
+    """``tree`` (an estimator's state) on the mesh: the layers of every ``GibbsState`` in it
+    split along their chain axis, everything else (centering offsets) replicated."""
+
+    def place(node: object) -> object:
+        if isinstance(node, GibbsState):
+            return distributed.shard(node, mesh)
+        return distributed.replicate(node, mesh)
+
+    return jax.tree.map(place, tree, is_leaf=lambda node: isinstance(node, GibbsState))

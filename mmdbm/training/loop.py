@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import time
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -18,8 +19,9 @@ from tqdm.auto import tqdm
 from mmdbm import distributed
 from mmdbm.checkpoint import Checkpoints
 from mmdbm.graph import Model
+from mmdbm.inference.gibbs import shard_chains
 from mmdbm.params import Params
-from mmdbm.training.estimators import GradientEstimator, pcd
+from mmdbm.training.estimators import EstimatorInfo, GradientEstimator, pcd
 from mmdbm.training.optimizer import default_optimizer
 from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
 from mmdbm.validation import (
@@ -62,6 +64,48 @@ def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) 
     )
 
 
+COLLAPSE_SPREAD = 0.01
+
+
+class CollapseWarning(UserWarning):
+    """A hidden layer gives (nearly) every example the same data-phase means."""
+
+
+def hidden_layer_figures(model: Model, infos: EstimatorInfo) -> dict[str, dict[str, float]]:
+    """Per hidden layer, over an epoch's steps: ``activation``, the mean of its data-phase
+    means, and ``spread``, their standard deviation across examples averaged over units."""
+    hidden = [name for name in model.layers if name not in model.visible]
+    return {
+        "activation": {name: float(jnp.mean(infos.layer_means[name])) for name in hidden},
+        "spread": {name: float(jnp.mean(infos.layer_spread[name])) for name in hidden},
+    }
+
+
+def warn_of_collapse(history: list[dict], warned: bool) -> bool:
+    """Warn once per run when a hidden layer has collapsed: its spread has fallen below
+    ``COLLAPSE_SPREAD`` from above it at an earlier epoch of the run (a layer whose small
+    initial spread has yet to grow has not collapsed). Returns whether the run was warned."""
+    entry = history[-1]
+    collapsed = {
+        name: spread
+        for name, spread in entry["spread"].items()
+        if spread < COLLAPSE_SPREAD
+        and any(
+            earlier.get("spread", {}).get(name, 0.0) >= COLLAPSE_SPREAD for earlier in history[:-1]
+        )
+    }
+    if collapsed and not warned:
+        figures = ", ".join(f"'{name}' {spread:.2g}" for name, spread in collapsed.items())
+        warnings.warn(
+            f"epoch {entry['epoch']}: hidden layers collapsed to one representation for every "
+            f"input (the spread of their data-phase means across examples fell to {figures}, "
+            f"below {COLLAPSE_SPREAD}). Lower the learning rate, or keep centering on",
+            CollapseWarning,
+            stacklevel=3,
+        )
+    return warned or bool(collapsed)
+
+
 def fit(
     rng_key: Array,
     model: Model,
@@ -86,8 +130,11 @@ def fit(
     Each epoch is one compiled ``lax.scan`` over shuffled minibatches of the data, which is put
     on the device once. After each epoch the metrics (mean reconstruction error, largest
     mean-field change, seconds) are appended to the history and, with a ``workdir``, to
-    ``workdir/metrics.jsonl``; every ``checkpoint_every`` epochs the whole training state is
-    saved under ``workdir/checkpoints`` (the newest ``max_checkpoints`` kept).
+    ``workdir/metrics.jsonl``, with each hidden layer's mean ``activation`` and the ``spread``
+    of its data-phase means across examples (a ``CollapseWarning`` when one falls below
+    ``COLLAPSE_SPREAD``: the layer gives every input nearly the same representation); every
+    ``checkpoint_every`` epochs the whole training state is saved under
+    ``workdir/checkpoints`` (the newest ``max_checkpoints`` kept).
 
     Args:
       rng_key: a JAX PRNG key; the run is a deterministic function of it.
@@ -96,7 +143,8 @@ def fit(
       optimizer: an Optax transformation (default: ``default_optimizer`` over the whole run).
       num_epochs: total number of epochs (a resumed run continues up to this number).
       batch_size: examples per update.
-      estimator: the gradient estimator (default: ``pcd(model)``).
+      estimator: the gradient estimator (default: ``pcd(model)``, centered; pass
+        ``pcd(model, centering=False)`` for plain gradients).
       params: initial parameters (default: ``model.init(key, data)``).
       num_chains: persistent chains of the estimator.
       lengths: total counts M for the chains' Replicated Softmax layers (default: the mean
@@ -148,7 +196,7 @@ def fit(
         state = TrainState.create(
             state_key, params, optimizer, estimator, num_chains=num_chains, lengths=lengths
         )
-        history, first_epoch = [], 1
+        history, first_epoch, warned = [], 1, False
         if checkpoints is not None:
             latest = checkpoints.latest_epoch()
             if latest is None:
@@ -161,7 +209,7 @@ def fit(
         batch_sharding = None
         if mesh is not None:
             state = distributed.replicate(state, mesh).replace(
-                chains=distributed.shard(state.chains, mesh)
+                chains=shard_chains(state.chains, mesh)
             )
             data = distributed.replicate(data, mesh)
             batch_sharding = distributed.sharded(mesh)
@@ -198,9 +246,11 @@ def fit(
                         "step": int(state.step),
                         "reconstruction_error": float(jnp.mean(infos.reconstruction_error)),
                         "mean_field_change": float(jnp.max(infos.mean_field_change)),
+                        **hidden_layer_figures(model, infos),
                         "seconds": time.perf_counter() - start,
                     }
                 )
+                warned = warn_of_collapse(history, warned)
                 bar.set_postfix(
                     reconstruction_error=f"{history[-1]['reconstruction_error']:.4f}", refresh=False
                 )

@@ -20,6 +20,7 @@ biases. Gaussian sigmas stay at their initial values.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import NamedTuple
 
 import jax
@@ -27,10 +28,16 @@ import jax.numpy as jnp
 import optax
 from tqdm.auto import tqdm
 
+from mmdbm.compilation import static_partial
 from mmdbm.energy import conditional_args, count_totals, layer_free_energy
 from mmdbm.graph import Model
 from mmdbm.params import Params, edge_key
-from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
+from mmdbm.training.estimators import (
+    EstimatorInfo,
+    GradientEstimator,
+    centered,
+    data_phase_summary,
+)
 from mmdbm.training.optimizer import weights_only
 from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
 from mmdbm.validation import check_count, check_training_data
@@ -38,43 +45,66 @@ from mmdbm.validation import check_count, check_training_data
 Array = jax.Array
 
 
-def doubled_cd(block: Model, upper: str, up_factor: float, down_factor: float) -> GradientEstimator:
-    """CD-1 for an RBM block whose conditionals scale the field by ``up_factor`` (into the
-    hidden layer ``upper``) and ``down_factor`` (into the layers below)."""
+def _doubled_cd_estimate(
+    block: Model,
+    upper: str,
+    up_factor: float,
+    down_factor: float,
+    rng_key: Array,
+    params: Params,
+    chains: None,
+    batch: Mapping[str, Array],
+) -> tuple[Params, None, EstimatorInfo]:
     lowers = tuple(name for name in block.layers if name != upper)
     upper_unit = block.layers[upper]
 
-    def estimate(rng_key: Array, params: Params, chains: None, batch: Mapping[str, Array]):
-        def statistics(key: Array, data: dict[str, Array]):
-            totals = count_totals(block, data, {})
-            args = conditional_args(block, params, data, upper, totals, up_factor)
-            positive = {**data, upper: upper_unit.mean(*args)}
-            hidden = upper_unit.sample(key, *args)
-            recon = {
-                name: block.layers[name].mean(
-                    *conditional_args(block, params, {upper: hidden}, name, totals, down_factor)
-                )
-                for name in lowers
-            }
-            args = conditional_args(block, params, recon, upper, totals, up_factor)
-            negative = {**recon, upper: upper_unit.mean(*args)}
-            error = jnp.mean(jnp.stack([jnp.mean(jnp.square(recon[n] - data[n])) for n in lowers]))
-            return positive, negative, totals, error
+    def statistics(key: Array, data: dict[str, Array]):
+        totals = count_totals(block, data, {})
+        args = conditional_args(block, params, data, upper, totals, up_factor)
+        positive = {**data, upper: upper_unit.mean(*args)}
+        hidden = upper_unit.sample(key, *args)
+        recon = {
+            name: block.layers[name].mean(
+                *conditional_args(block, params, {upper: hidden}, name, totals, down_factor)
+            )
+            for name in lowers
+        }
+        args = conditional_args(block, params, recon, upper, totals, up_factor)
+        negative = {**recon, upper: upper_unit.mean(*args)}
+        error = jnp.mean(jnp.stack([jnp.mean(jnp.square(recon[n] - data[n])) for n in lowers]))
+        return positive, negative, totals, error
 
-        keys = jax.random.split(rng_key, jax.tree.leaves(batch)[0].shape[0])
-        positive, negative, totals, errors = jax.vmap(statistics)(keys, dict(batch))
-        positive, negative = jax.lax.stop_gradient((positive, negative))
+    keys = jax.random.split(rng_key, jax.tree.leaves(batch)[0].shape[0])
+    positive, negative, totals, errors = jax.vmap(statistics)(keys, dict(batch))
+    positive, negative = jax.lax.stop_gradient((positive, negative))
 
-        def contrast(p: Params) -> Array:
-            energy = jax.vmap(lambda state, t: layer_free_energy(block, p, state, t))
-            return jnp.mean(energy(positive, totals) - energy(negative, totals))
+    def contrast(p: Params) -> Array:
+        energy = jax.vmap(lambda state, t: layer_free_energy(block, p, state, t))
+        return jnp.mean(energy(positive, totals) - energy(negative, totals))
 
-        grads = jax.grad(contrast)(params)
-        grads = grads.replace(log_sigma=jax.tree.map(jnp.zeros_like, grads.log_sigma))
-        info = EstimatorInfo(reconstruction_error=jnp.mean(errors), mean_field_change=jnp.zeros(()))
-        return grads, None, info
+    grads = jax.grad(contrast)(params)
+    grads = grads.replace(log_sigma=jax.tree.map(jnp.zeros_like, grads.log_sigma))
+    layer_means, layer_spread = data_phase_summary(block, params, positive)
+    info = EstimatorInfo(
+        reconstruction_error=jnp.mean(errors),
+        mean_field_change=jnp.zeros(()),
+        layer_means=layer_means,
+        layer_spread=layer_spread,
+    )
+    return grads, None, info
 
-    return GradientEstimator(init=lambda *args, **kwargs: None, estimate=estimate)
+
+def _no_chains(*args: object, **kwargs: object) -> None:
+    return None
+
+
+def doubled_cd(block: Model, upper: str, up_factor: float, down_factor: float) -> GradientEstimator:
+    """CD-1 for an RBM block whose conditionals scale the field by ``up_factor`` (into the
+    hidden layer ``upper``) and ``down_factor`` (into the layers below)."""
+    return GradientEstimator(
+        init=static_partial(_no_chains),
+        estimate=static_partial(_doubled_cd_estimate, block, upper, up_factor, down_factor),
+    )
 
 
 def _blocks(model: Model) -> list[tuple[str, tuple[str, ...]]]:
@@ -150,6 +180,7 @@ def train_stack(
     momentum: float,
     weight_decay: float,
     params: Params,
+    centering: bool,
     progress: bool,
 ) -> list[TrainedRBM]:
     """Train one RBM for every hidden layer of ``model``, bottom up, each on the means of the
@@ -170,6 +201,7 @@ def train_stack(
         )
         up, down = doubling_factors(model, upper, lowers) if doubling else (1.0, 1.0)
         estimator = doubled_cd(block, upper, up, down)
+        estimator = centered(block, estimator) if centering else estimator
         optimizer = optax.chain(
             optax.add_decayed_weights(weight_decay, mask=weights_only),
             optax.sgd(rates[upper], momentum=momentum),
@@ -202,6 +234,7 @@ def pretrain(
     momentum: float = 0.9,
     weight_decay: float = 2e-4,
     params: Params | None = None,
+    centering: bool = True,
     progress: bool = True,
 ) -> Params:
     """Greedy layer-wise RBM pretraining with weight doubling (see the module doc).
@@ -217,6 +250,8 @@ def pretrain(
       momentum: SGD momentum of each RBM.
       weight_decay: L2 weight decay of each RBM's weights.
       params: starting parameters (default: ``model.init(key, data)``).
+      centering: center each RBM's gradients (``mm.training.estimators.centered``; the
+        offsets start afresh for each RBM).
       progress: show a progress bar over the RBMs.
 
     Returns:
@@ -237,6 +272,7 @@ def pretrain(
         momentum=momentum,
         weight_decay=weight_decay,
         params=params,
+        centering=centering,
         progress=progress,
     )
     weights, bias_estimates = dict(params.weights), {name: [] for name in model.layers}
@@ -254,10 +290,16 @@ def pretrain(
 def upper_means(rbm: TrainedRBM, data: Mapping[str, Array]) -> Array:
     """``E[upper | below]`` of every example under one trained RBM of a stack, with its
     bottom-up factor."""
+    return _upper_means(rbm.block, rbm.upper, rbm.up_factor, rbm.params, dict(data))
 
+
+@partial(jax.jit, static_argnames=("block", "upper", "up_factor"))
+def _upper_means(
+    block: Model, upper: str, up_factor: float, params: Params, data: dict[str, Array]
+) -> Array:
     def mean(example: dict[str, Array]) -> Array:
-        totals = count_totals(rbm.block, example, {})
-        args = conditional_args(rbm.block, rbm.params, example, rbm.upper, totals, rbm.up_factor)
-        return rbm.block.layers[rbm.upper].mean(*args)
+        totals = count_totals(block, example, {})
+        args = conditional_args(block, params, example, upper, totals, up_factor)
+        return block.layers[upper].mean(*args)
 
-    return jax.jit(jax.vmap(mean))(dict(data))
+    return jax.vmap(mean)(data)
