@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test bench docs lint format clean
+.PHONY: demo test bench quality docs lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(VENV)/.installed-dev lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/speed.py
+
+quality: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/quality.py
 
 docs: $(VENV)/.installed-dev
 	$(BIN)/mkdocs build --strict

@@ -24,6 +24,7 @@ UNITS = {
     "replicated_softmax": mm.ReplicatedSoftmax,
 }
 PREPROCESSING = ("none", "standardise", "binarise")
+UNIT_RATES_AS_GIVEN = {"Bernoulli": 1.0, "Gaussian": 1.0, "ReplicatedSoftmax": 1.0}
 SPLITS = ("train", "validation", "test")
 PARAMS_DIR = "model"
 PRETRAINED_DIR = "pretrained"
@@ -178,7 +179,8 @@ def pretraining_rates(experiment: Experiment) -> dict[str, float]:
 
 def pretrained(experiment: Experiment, data: dict[str, np.ndarray], *, progress: bool) -> mm.Params:
     """Initial parameters from the training data, greedily pretrained when the model is deeper
-    than an RBM and ``pretrain.num_epochs > 0``."""
+    than an RBM and ``pretrain.num_epochs > 0``. The config gives each pathway its rate, so
+    the library's factors by unit type are not applied on top."""
     config, model = experiment.config, experiment.model
     init_key, pretrain_key = jax.random.split(jax.random.key(config.seed))
     params = model.init(init_key, data)
@@ -192,6 +194,7 @@ def pretrained(experiment: Experiment, data: dict[str, np.ndarray], *, progress:
         num_epochs=config.pretrain.num_epochs,
         batch_size=config.pretrain.batch_size,
         learning_rate=pretraining_rates(experiment),
+        unit_rates=UNIT_RATES_AS_GIVEN,
         progress=progress,
     )
 

@@ -27,6 +27,7 @@ import jax.numpy as jnp
 from mmdbm.energy import bias_only_args, conditional_args, count_totals
 from mmdbm.graph import Model
 from mmdbm.params import Params
+from mmdbm.training.optimizer import PRETRAIN_UNIT_RATES
 from mmdbm.training.pretrain import TrainedRBM, train_stack, upper_means
 from mmdbm.units import ReplicatedSoftmax
 from mmdbm.validation import check_count, check_layers, check_training_data
@@ -89,6 +90,7 @@ def train_dbn(
         weight_decay=weight_decay,
         params=model.init(init_key, data),
         centering=centering,
+        unit_rates=PRETRAIN_UNIT_RATES,
         progress=progress,
     )
     return DeepBeliefNet(model, tuple(rbms))

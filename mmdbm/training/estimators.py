@@ -89,7 +89,7 @@ class EstimatorInfo:
 
 
 class GradientEstimator(NamedTuple):
-    """``init(rng_key, params, num_chains=100, lengths=None) -> state``;
+    """``init(rng_key, params, num_chains=100, lengths=None, data=None) -> state``;
     ``estimate(rng_key, params, state, batch) -> (grads, state, info)``; the state holds the
     persistent chains (``None`` for CD) and, when centered, the offsets."""
 
@@ -243,22 +243,61 @@ def _gradient(
     )
 
 
+def _at_the_data(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    means: dict[str, Array],
+    observed: tuple[str, ...],
+) -> GibbsState:
+    """Chains at the data: the ``observed`` layers as given, every other layer drawn from its
+    conditional given the data-phase means of its neighbours."""
+
+    def one(key: Array, means_one: dict[str, Array]) -> dict[str, Array]:
+        totals = count_totals(model, means_one, {})
+        layers = dict(means_one)
+        free = [name for name in model.layers if name not in observed]
+        for layer_key, name in zip(jax.random.split(key, len(free)), free, strict=True):
+            layers[name] = layer_sample(layer_key, model, params, means_one, name, totals)
+        return layers
+
+    num_chains = jax.tree.leaves(means)[0].shape[0]
+    return GibbsState(jax.vmap(one)(jax.random.split(rng_key, num_chains), means))
+
+
 def _persistent_chains(
     model: Model,
+    num_mean_field_steps: int,
     rng_key: Array,
     params: Params,
     num_chains: int = 100,
     lengths: Mapping[str, int] | None = None,
+    data: Mapping[str, Array] | None = None,
 ) -> GibbsState:
-    """``num_chains`` fantasy particles drawn from the biases alone."""
+    """``num_chains`` fantasy particles: drawn from the biases alone, or, given the training
+    ``data``, started at randomly chosen examples (their documents keep their own lengths)
+    with the hidden layers drawn given the mean-field means, as in the data phase."""
     check_count("num_chains", num_chains)
     resolved = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-    return jax.vmap(gibbs(model).init, in_axes=(0, None, None, None))(
-        jax.random.split(rng_key, num_chains), params, {}, resolved
+    start_key, rows_key = jax.random.split(rng_key)
+    if data is None:
+        return jax.vmap(gibbs(model).init, in_axes=(0, None, None, None))(
+            jax.random.split(start_key, num_chains), params, {}, resolved
+        )
+    num_examples = jax.tree.leaves(data)[0].shape[0]
+    rows = jax.random.choice(
+        rows_key, num_examples, (num_chains,), replace=num_chains > num_examples
     )
+    observed = {name: jnp.asarray(values)[rows] for name, values in data.items()}
+    means = jax.vmap(lambda one: solve(model, params, one, resolved, num_mean_field_steps)[0])(
+        observed
+    )
+    return _at_the_data(start_key, model, params, means, tuple(observed))
 
 
-def _no_chains(rng_key: Array, params: Params, num_chains: int = 100, lengths=None) -> None:
+def _no_chains(
+    rng_key: Array, params: Params, num_chains: int = 100, lengths=None, data=None
+) -> None:
     """CD keeps no chains between estimates."""
     return None
 
@@ -313,18 +352,8 @@ def _cd_estimate(
     lengths = check_lengths(model, params, None, sampled_count_layers(model, batch))
     data_fn, means, info = _data_term(model, params, dict(batch), lengths, num_mean_field_steps)
     start_key, run_key = jax.random.split(rng_key)
-    num_examples = jax.tree.leaves(means)[0].shape[0]
-
-    def start(key: Array, means_one: dict[str, Array]) -> dict[str, Array]:
-        totals = count_totals(model, means_one, {})
-        layers = dict(means_one)
-        free = [name for name in model.layers if name not in batch]
-        for layer_key, name in zip(jax.random.split(key, len(free)), free, strict=True):
-            layers[name] = layer_sample(layer_key, model, params, means_one, name, totals)
-        return layers
-
-    layers = jax.vmap(start)(jax.random.split(start_key, num_examples), means)
-    grads, _ = _model_gradient(model, run_key, params, GibbsState(layers), data_fn, k)
+    chains = _at_the_data(start_key, model, params, means, tuple(batch))
+    grads, _ = _model_gradient(model, run_key, params, chains, data_fn, k)
     return grads, None, info
 
 
@@ -343,10 +372,10 @@ def _centered_init(
     params: Params,
     num_chains: int = 100,
     lengths: Mapping[str, int] | None = None,
+    data: Mapping[str, Array] | None = None,
 ) -> CenteredState:
-    return CenteredState(
-        inner_init(rng_key, params, num_chains, lengths), initial_offsets(model, params)
-    )
+    inner = inner_init(rng_key, params, num_chains, lengths, data=data)
+    return CenteredState(inner, initial_offsets(model, params))
 
 
 def _centered_estimate(
@@ -404,7 +433,7 @@ def pcd(
     check_count("num_gibbs_steps", num_gibbs_steps, minimum=0)
     check_count("num_mean_field_steps", num_mean_field_steps, minimum=0)
     estimator = GradientEstimator(
-        init=static_partial(_persistent_chains, model),
+        init=static_partial(_persistent_chains, model, num_mean_field_steps),
         estimate=static_partial(_pcd_estimate, model, num_gibbs_steps, num_mean_field_steps),
     )
     return centered(model, estimator) if centering else estimator

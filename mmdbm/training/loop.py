@@ -65,6 +65,7 @@ def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) 
 
 
 COLLAPSE_SPREAD = 0.01
+COLLAPSE_FALL = 10.0
 
 
 class CollapseWarning(UserWarning):
@@ -82,20 +83,22 @@ def hidden_layer_figures(model: Model, infos: EstimatorInfo) -> dict[str, dict[s
 
 
 def warn_of_collapse(history: list[dict], warned: bool) -> bool:
-    """Warn once per run when a hidden layer has collapsed: its spread has fallen below
-    ``COLLAPSE_SPREAD`` from above it at an earlier epoch of the run (a layer whose small
-    initial spread has yet to grow has not collapsed). Returns whether the run was warned."""
+    """Warn once per run when a hidden layer has collapsed: its spread was at least
+    ``COLLAPSE_SPREAD`` at an earlier epoch of the run and is now below it and below a
+    ``COLLAPSE_FALL``-th of that peak (a layer whose small initial spread has yet to grow, or
+    one that hovers near the threshold, has not collapsed). Returns whether the run was warned."""
     entry = history[-1]
-    collapsed = {
-        name: spread
-        for name, spread in entry["spread"].items()
-        if spread < COLLAPSE_SPREAD
-        and any(
-            earlier.get("spread", {}).get(name, 0.0) >= COLLAPSE_SPREAD for earlier in history[:-1]
+    collapsed = {}
+    for name, spread in entry["spread"].items():
+        peak = max(
+            (earlier.get("spread", {}).get(name, 0.0) for earlier in history[:-1]), default=0
         )
-    }
+        if peak >= COLLAPSE_SPREAD and spread < min(COLLAPSE_SPREAD, peak / COLLAPSE_FALL):
+            collapsed[name] = (spread, peak)
     if collapsed and not warned:
-        figures = ", ".join(f"'{name}' {spread:.2g}" for name, spread in collapsed.items())
+        figures = ", ".join(
+            f"'{name}' {spread:.2g} (from {peak:.2g})" for name, (spread, peak) in collapsed.items()
+        )
         warnings.warn(
             f"epoch {entry['epoch']}: hidden layers collapsed to one representation for every "
             f"input (the spread of their data-phase means across examples fell to {figures}, "
@@ -140,7 +143,8 @@ def fit(
       rng_key: a JAX PRNG key; the run is a deterministic function of it.
       model: the model.
       data: ``{visible layer: Array[num_examples, n]}`` for every visible layer.
-      optimizer: an Optax transformation (default: ``default_optimizer`` over the whole run).
+      optimizer: an Optax transformation (default: ``default_optimizer`` over the whole run,
+        its rates scaled by unit type).
       num_epochs: total number of epochs (a resumed run continues up to this number).
       batch_size: examples per update.
       estimator: the gradient estimator (default: ``pcd(model)``, centered; pass
@@ -192,7 +196,7 @@ def fit(
         estimator = pcd(model) if estimator is None else estimator
         steps_per_epoch = next(iter(data.values())).shape[0] // batch_size
         if optimizer is None:
-            optimizer = default_optimizer(num_epochs * steps_per_epoch)
+            optimizer = default_optimizer(num_epochs * steps_per_epoch, model=model)
         state = TrainState.create(
             state_key, params, optimizer, estimator, num_chains=num_chains, lengths=lengths
         )

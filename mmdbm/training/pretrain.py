@@ -38,7 +38,7 @@ from mmdbm.training.estimators import (
     centered,
     data_phase_summary,
 )
-from mmdbm.training.optimizer import weights_only
+from mmdbm.training.optimizer import PRETRAIN_UNIT_RATES, scale_by_unit_rates, weights_only
 from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
 from mmdbm.validation import check_count, check_training_data
 
@@ -181,6 +181,7 @@ def train_stack(
     weight_decay: float,
     params: Params,
     centering: bool,
+    unit_rates: Mapping[str, float],
     progress: bool,
 ) -> list[TrainedRBM]:
     """Train one RBM for every hidden layer of ``model``, bottom up, each on the means of the
@@ -205,6 +206,7 @@ def train_stack(
         optimizer = optax.chain(
             optax.add_decayed_weights(weight_decay, mask=weights_only),
             optax.sgd(rates[upper], momentum=momentum),
+            scale_by_unit_rates(block, unit_rates),
         )
         block_data = {n: inputs[n] for n in lowers}
         state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)
@@ -235,6 +237,7 @@ def pretrain(
     weight_decay: float = 2e-4,
     params: Params | None = None,
     centering: bool = True,
+    unit_rates: Mapping[str, float] = PRETRAIN_UNIT_RATES,
     progress: bool = True,
 ) -> Params:
     """Greedy layer-wise RBM pretraining with weight doubling (see the module doc).
@@ -252,6 +255,9 @@ def pretrain(
       params: starting parameters (default: ``model.init(key, data)``).
       centering: center each RBM's gradients (``mm.training.estimators.centered``; the
         offsets start afresh for each RBM).
+      unit_rates: factors of the learning rate by unit type
+        (``mm.training.optimizer.scale_by_unit_rates``); by default five times the rate for
+        the weights of Replicated Softmax layers, whose sparse counts learn slowly.
       progress: show a progress bar over the RBMs.
 
     Returns:
@@ -273,6 +279,7 @@ def pretrain(
         weight_decay=weight_decay,
         params=params,
         centering=centering,
+        unit_rates=unit_rates,
         progress=progress,
     )
     weights, bias_estimates = dict(params.weights), {name: [] for name in model.layers}

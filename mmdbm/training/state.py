@@ -50,10 +50,13 @@ class TrainState:
         *,
         num_chains: int = 100,
         lengths: Mapping[str, int] | None = None,
+        data: Mapping[str, Array] | None = None,
     ) -> TrainState:
-        """A fresh state: optimiser and chains initialised, step zero."""
+        """A fresh state: optimiser and chains initialised (at examples of ``data`` when
+        given, see the estimator), step zero."""
         chain_key, rng_key = jax.random.split(rng_key)
-        chains = estimator.init(chain_key, params, num_chains, lengths)
+        options = {} if data is None else {"data": data}
+        chains = estimator.init(chain_key, params, num_chains, lengths, **options)
         return cls(params, optimizer.init(params), chains, rng_key, jnp.zeros((), jnp.int32))
 
 

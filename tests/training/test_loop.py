@@ -137,3 +137,49 @@ def test_bad_arguments_raise_before_compiling(kwargs, message):
     with count_traces() as traces, pytest.raises(ValueError, match=message):
         mm.fit(key, RBM, data, **arguments)
     assert sum(traces.values()) == 0
+
+
+def test_history_records_each_hidden_layers_activation_and_spread(tmp_path):
+    data = teacher_data(DBM, num=200)
+    _, history = mm.fit(
+        jax.random.key(0),
+        DBM,
+        data,
+        num_epochs=2,
+        batch_size=20,
+        workdir=tmp_path,
+        progress=False,
+    )
+    for entry in history:
+        assert set(entry["activation"]) == set(entry["spread"]) == {"h1", "h2"}
+        assert all(0 <= value <= 1 for value in entry["activation"].values())
+    written = [json.loads(line) for line in (tmp_path / "metrics.jsonl").read_text().splitlines()]
+    assert [entry["spread"] for entry in written] == [entry["spread"] for entry in history]
+
+
+def test_a_layer_that_collapses_is_named_once_with_its_epoch():
+    """Weight decay strong enough to empty the weights makes the hidden means the same for
+    every input: the spread falls from well above the threshold to zero."""
+    data = teacher_data(RBM, num=200)
+    params = brute_force.random_params(RBM, 1, weight_scale=2.0)
+    decaying = optax.chain(optax.add_decayed_weights(19.0), optax.sgd(0.05))
+    with pytest.warns(mm.CollapseWarning, match=r"epoch \d+: hidden layers collapsed.*'h'") as seen:
+        mm.fit(
+            jax.random.key(0),
+            RBM,
+            data,
+            params=params,
+            optimizer=decaying,
+            num_epochs=6,
+            batch_size=20,
+            progress=False,
+        )
+    assert len([w for w in seen if issubclass(w.category, mm.CollapseWarning)]) == 1
+
+
+def test_a_healthy_layer_raises_no_collapse_warning():
+    """Learning from small initial weights: the spread grows, and nothing is said (the suite
+    turns warnings into errors)."""
+    data = teacher_data(RBM, num=400)
+    _, history = mm.fit(jax.random.key(0), RBM, data, num_epochs=5, batch_size=20, progress=False)
+    assert history[-1]["spread"]["h"] > history[0]["spread"]["h"]
