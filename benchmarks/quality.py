@@ -233,14 +233,14 @@ def paired_datasets(s: dict) -> list[dict]:
     return datasets
 
 
-def _probe(features: dict, labels: dict) -> float:
+def probe(features: dict, labels: dict) -> float:
     scores = mm.metrics.logistic_probe(
         np.asarray(features["train"]), labels["train"], np.asarray(features["test"])
     )
     return mm.metrics.accuracy(scores.argmax(axis=1), labels["test"])
 
 
-def _top_words_precision(scores: np.ndarray, truth: np.ndarray) -> float:
+def top_words_precision(scores: np.ndarray, truth: np.ndarray) -> float:
     top = np.argsort(-scores, axis=1, kind="stable")[:, :TOP_WORDS]
     return float(np.mean(np.take_along_axis(truth, top, axis=1)))
 
@@ -295,18 +295,18 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
         "dataset": dataset["name"],
         "query": query,
         "other": other,
-        "raw_query": _probe({k: v[query] for k, v in (("train", train), ("test", test))}, labels),
-        "raw_other": _probe({k: v[other] for k, v in (("train", train), ("test", test))}, labels),
-        "raw_both": _probe(
+        "raw_query": probe({k: v[query] for k, v in (("train", train), ("test", test))}, labels),
+        "raw_other": probe({k: v[other] for k, v in (("train", train), ("test", test))}, labels),
+        "raw_both": probe(
             {
                 split: np.concatenate([data[query], data[other]], axis=1)
                 for split, data in (("train", train), ("test", test))
             },
             labels,
         ),
-        "joint": _probe(both, labels),
-        "query_only": _probe(features((query,)), labels),
-        "unimodal_dbm": _probe(features((query,), unimodal, unimodal_params, "v"), labels),
+        "joint": probe(both, labels),
+        "query_only": probe(features((query,)), labels),
+        "unimodal_dbm": probe(features((query,), unimodal, unimodal_params, "v"), labels),
         "joint_spread": float(np.asarray(both["test"]).std(axis=0).mean()),
         "train_seconds": seconds,
     }
@@ -323,11 +323,11 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
         truth, present = test[other] > 0, train[other] > 0
         by_class = np.stack([present[train["labels"] == c].mean(axis=0) for c in labels_seen])
         for name, scores in generated.items():
-            row[name] = _top_words_precision(np.asarray(scores), truth)
-        row["floor"] = _top_words_precision(
+            row[name] = top_words_precision(np.asarray(scores), truth)
+        row["floor"] = top_words_precision(
             np.broadcast_to(present.mean(axis=0), truth.shape), truth
         )
-        row["ceiling"] = _top_words_precision(
+        row["ceiling"] = top_words_precision(
             by_class[np.searchsorted(labels_seen, test["labels"])], truth
         )
     else:

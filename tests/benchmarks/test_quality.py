@@ -1,21 +1,43 @@
-"""The quality benchmark runs end to end at a tiny size and prints its three tables."""
+"""The quality benchmark runs end to end at a tiny size and prints its three tables.
+
+The multimodal part is scored on one of its four datasets here (each dataset compiles a model
+of its own shapes, so all four would take minutes); the other three are checked to load."""
 
 import json
+import math
 
 from tests.scripts import load_script
 
 
-def test_quality_benchmark_runs_at_a_tiny_size_and_writes_every_row(tmp_path, capsys):
+def test_the_likelihood_and_flip_parts_run_at_a_tiny_size_and_write_every_row(tmp_path, capsys):
     quality = load_script("benchmarks/quality.py")
-    results = quality.main("tiny", tmp_path / "quality.json")
+    results = quality.main("tiny", tmp_path / "quality.json", parts=("mnist", "flip"))
     assert json.loads((tmp_path / "quality.json").read_text()) == results
     assert len(results["mnist"]) == 2 * 2 * 3  # budgets x centering x (RBM, DBM pretrained or not)
-    assert {r["dataset"] for r in results["multimodal"]} == {
+    assert all(math.isfinite(r["test_log_likelihood"]) for r in results["mnist"])
+    assert [r["centered"] for r in results["flip"]] == [True, False]
+    output = capsys.readouterr().out
+    assert "MNIST" in output and "flip invariance" in output
+
+
+def test_the_multimodal_part_pairs_four_datasets_and_scores_a_row(capsys):
+    quality = load_script("benchmarks/quality.py")
+    size = quality.SIZES["tiny"]
+    datasets = quality.paired_datasets(size)
+    assert [d["name"] for d in datasets] == [
         "mnist_tags",
         "digits_tags",
         "multifeature pix + fou",
         "multifeature fac + kar",
-    }
-    assert [r["centered"] for r in results["flip"]] == [True, False]
-    output = capsys.readouterr().out
-    assert "MNIST" in output and "multimodal robustness" in output and "flip invariance" in output
+    ]
+    for dataset in datasets:
+        assert len(dataset["train"][dataset["query"]]) == len(dataset["train"]["labels"])
+    row = quality.multimodal_robustness(datasets[1], size["multimodal_epochs"])
+    assert row["dataset"] == "digits_tags"
+    assert row["floor"] <= row["ceiling"]
+    assert all(
+        math.isfinite(row[key])
+        for key in ("joint", "query_only", "unimodal_dbm", "generated", "joint_spread")
+    )
+    quality.print_tables({"multimodal": [row]})
+    assert "digits_tags" in capsys.readouterr().out

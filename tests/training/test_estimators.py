@@ -129,3 +129,28 @@ def test_fixed_sigmas_get_zero_gradient_and_learned_hidden_sigmas_are_refused():
     chains = estimator.init(jax.random.key(0), params, 4)
     with pytest.raises(ValueError, match=r"layers \['h1'\] learn sigma but are neither observed"):
         estimator.estimate(jax.random.key(1), params, chains, {"v": jnp.ones((2, 2))})
+
+
+@pytest.mark.parametrize("centering", [True, False], ids=["centered", "plain"])
+def test_persistent_chains_started_at_the_data_hold_training_examples(centering):
+    """``init(..., data=)`` starts each chain at a training example: the visible layers are rows
+    of the data (a document keeps its own length), the hidden layers binary draws."""
+    model = mm.multimodal_dbm(
+        {"image": (mm.Gaussian(2), [2, 2]), "text": (mm.ReplicatedSoftmax(3), [2])}, joint=2
+    )
+    rng = np.random.default_rng(0)
+    data = {
+        "image": rng.normal(size=(5, 2)).astype(np.float32),
+        "text": rng.multinomial(rng.integers(1, 6), [0.2, 0.3, 0.5], size=5).astype(np.float32),
+    }
+    data["text"][:, 0] += np.arange(5)  # documents of different lengths
+    params = model.init(jax.random.key(0), data)
+    state = mm.pcd(model, centering=centering).init(jax.random.key(1), params, 8, data=data)
+    chains = (state.inner if centering else state).layers
+    for name, values in data.items():
+        rows = np.asarray(chains[name])
+        assert rows.shape == (8, values.shape[1])
+        assert all(any(np.array_equal(row, example) for example in values) for row in rows)
+    for name in model.layers:
+        if name not in data:
+            assert set(np.unique(np.asarray(chains[name]))) <= {0.0, 1.0}

@@ -1,0 +1,236 @@
+"""Why tags generated from images sit at the word-frequency floor: the text weights learn too
+slowly under the default SGD, not a fault of inference (``python benchmarks/text_learning.py``).
+
+On scikit-learn's 8x8 digits with tags from the ``mnist_tags`` generator (the ``digits_tags``
+dataset of ``benchmarks/quality.py``), three models:
+
+1. **Label and tags, exactly.** A one-hot digit label (10 Bernoulli units) and the tags (a
+   Replicated Softmax over 100 words) joined by 10 hidden units: small enough that the exact
+   average log-likelihood, with one partition function per document length, is a closed form
+   over the 1,024 hidden states (written out here, independently of the library, and checked
+   against ``mm.exact_log_partition``). It is trained by ``mm.fit`` with the default optimizer,
+   by plain SGD on the exact gradient with the default optimizer's schedule, by ``mm.fit`` with
+   Adam, and by Adam on the exact gradient (the maximum-likelihood reference). For each: the
+   exact negative log-likelihood and the precision@5 of the tags generated from the label
+   (``mm.infer_missing``, Gibbs) against the floor (word frequencies) and ceiling (the
+   class-conditional frequencies).
+2. **Image and tags in one RBM** (64 Gaussian pixels and the tags, 64 hidden units): default
+   optimizer against Adam, the same two scores plus logistic probes of the hidden means.
+3. **The multimodal DBM** of the quality benchmark, pretrained with the defaults, then ``mm.fit``
+   with the default optimizer or Adam: whether the text pathway and the joint layer keep any
+   spread across examples.
+"""
+
+from __future__ import annotations
+
+import itertools
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import mmdbm as mm
+
+sys.path.insert(0, str(Path(__file__).parent))
+import quality  # the paired datasets and the scores of the quality benchmark
+
+BATCH, EPOCHS, ADAM_RATE = 50, 50, 0.003
+
+
+def label_tags_model() -> mm.Model:
+    return mm.Model(
+        layers={
+            "label": mm.Bernoulli(10),
+            "text": mm.ReplicatedSoftmax(100),
+            "h": mm.Bernoulli(10),
+        },
+        edges=(("label", "h"), ("text", "h")),
+    )
+
+
+def exact_negative_log_likelihood(params: mm.Params, data: dict) -> jax.Array:
+    """-mean log p(label, text) of the label-and-tags RBM, every hidden state enumerated:
+
+        log p = log(M! / prod_w v_w!) + b.v + c.l + sum_j softplus(M a_j + (W_l^T l + W_t^T v)_j)
+                - log Z_M,
+        log Z_M = logsumexp_h [M a.h + sum_i softplus(c + W_l h)_i + M logsumexp_w (b + W_t h)_w],
+
+    with M each document's length, v its word counts and the hidden biases a scaled by M.
+    """
+    w_label, w_text = params.weights["label->h"], params.weights["text->h"]
+    c, b, a = params.biases["label"], params.biases["text"], params.biases["h"]
+    states = jnp.array(list(itertools.product([0.0, 1.0], repeat=a.shape[0])))
+    label, text = data["label"], data["text"]
+    lengths = jnp.sum(text, axis=1)
+
+    def log_partition(m):
+        return jax.nn.logsumexp(
+            m * states @ a
+            + jnp.sum(jax.nn.softplus(c[None] + states @ w_label.T), axis=1)
+            + m * jax.nn.logsumexp(b[None] + states @ w_text.T, axis=1)
+        )
+
+    unnormalised = (
+        jax.scipy.special.gammaln(lengths + 1)
+        - jnp.sum(jax.scipy.special.gammaln(text + 1), axis=1)
+        + text @ b
+        + label @ c
+        + jnp.sum(
+            jax.nn.softplus(lengths[:, None] * a[None] + label @ w_label + text @ w_text), axis=1
+        )
+    )
+    return -jnp.mean(unnormalised - jax.vmap(log_partition)(lengths))
+
+
+def _tag_scores(dataset: dict) -> tuple:
+    train, test = dataset["train"], dataset["test"]
+    truth, present = test["text"] > 0, train["text"] > 0
+    classes = np.unique(train["labels"])
+    by_class = np.stack([present[train["labels"] == k].mean(axis=0) for k in classes])
+    floor = quality.top_words_precision(np.broadcast_to(present.mean(axis=0), truth.shape), truth)
+    ceiling = quality.top_words_precision(by_class[test["labels"]], truth)
+    return truth, floor, ceiling
+
+
+def _fit(model, data, params, optimizer, epochs=EPOCHS):
+    return mm.fit(
+        jax.random.key(1),
+        model,
+        data,
+        params=params,
+        optimizer=optimizer,
+        num_epochs=epochs,
+        batch_size=BATCH,
+        progress=False,
+    )
+
+
+def label_and_tags(dataset: dict) -> list[dict]:
+    """Part 1 (see the module doc)."""
+    train, test = dataset["train"], dataset["test"]
+    truth, floor, ceiling = _tag_scores(dataset)
+    eye = np.eye(10, dtype=np.float32)
+    data = {"label": eye[train["labels"]], "text": train["text"]}
+    model = label_tags_model()
+    start = model.init(jax.random.key(0), data)
+    steps = EPOCHS * (len(train["labels"]) // BATCH)
+    lengths = np.sum(data["text"], axis=1).astype(int)
+    check = float(exact_negative_log_likelihood(start, data))
+    library = 0.0
+    for m in np.unique(lengths):
+        rows = {k: v[lengths == m] for k, v in data.items()}
+        log_z = mm.exact_log_partition(model, start, lengths={"text": int(m)})
+        library -= float(jnp.sum(mm.log_likelihood(model, start, rows, log_z)))
+    library /= len(lengths)
+    assert abs(check - library) < 1e-3, (check, library)
+
+    exact_gradient = jax.jit(jax.grad(exact_negative_log_likelihood))
+
+    def full_batch(optimizer, num_steps):
+        params, state = start, optimizer.init(start)
+        for _ in range(num_steps):
+            grads = exact_gradient(params, data).replace(lengths=params.lengths)
+            updates, state = optimizer.update(grads, state, params)
+            params = optax.apply_updates(params, updates).replace(lengths=start.lengths)
+        return params
+
+    trained = {
+        "mm.fit, default optimizer": _fit(model, data, start, None)[0],
+        "exact gradient, default optimizer": full_batch(mm.default_optimizer(steps), steps),
+        "exact gradient, default optimizer at 10x the rate": full_batch(
+            mm.default_optimizer(steps, learning_rate=0.05), steps
+        ),
+        f"mm.fit, optax.adam({ADAM_RATE})": _fit(model, data, start, optax.adam(ADAM_RATE))[0],
+        "exact gradient, optax.adam(0.02) (maximum likelihood)": full_batch(optax.adam(0.02), 300),
+    }
+    rows = [{"training": "initial parameters", "nll": check}]
+    for name, params in trained.items():
+        generated = mm.infer_missing(
+            jax.random.key(2), model, params, {"label": eye[test["labels"]]}, num_steps=200
+        )["text"]
+        rows.append(
+            {
+                "training": name,
+                "nll": float(exact_negative_log_likelihood(params, data)),
+                "p_at_5": quality.top_words_precision(np.asarray(generated), truth),
+                "text_weights": float(jnp.mean(jnp.abs(params.weights["text->h"]))),
+            }
+        )
+    print(f"\n1. label + tags RBM (exact), tags P@5 floor {floor:.3f}, ceiling {ceiling:.3f}")
+    print(f"{'training':<56}{'exact NLL':>10}{'P@5':>7}{'mean |W_text|':>15}")
+    for r in rows:
+        p5, w = r.get("p_at_5", float("nan")), r.get("text_weights", float("nan"))
+        print(f"{r['training']:<56}{r['nll']:>10.3f}{p5:>7.3f}{w:>15.3f}")
+    return rows
+
+
+def image_and_tags(dataset: dict) -> list[dict]:
+    """Parts 2 and 3 (see the module doc)."""
+    train, test = dataset["train"], dataset["test"]
+    truth, floor, ceiling = _tag_scores(dataset)
+    labels = {"train": train["labels"], "test": test["labels"]}
+    data = {"image": train["image"], "text": train["text"]}
+    pixels, words = train["image"].shape[1], train["text"].shape[1]
+    query_hidden, text_hidden, joint = dataset["hidden"]
+    rbm = mm.Model(
+        layers={
+            "image": mm.Gaussian(pixels),
+            "text": mm.ReplicatedSoftmax(words),
+            "h": mm.Bernoulli(joint),
+        },
+        edges=(("image", "h"), ("text", "h")),
+    )
+    dbm = mm.multimodal_dbm(
+        {
+            "image": (mm.Gaussian(pixels), query_hidden),
+            "text": (mm.ReplicatedSoftmax(words), text_hidden),
+        },
+        joint=joint,
+    )
+    rows = []
+    for name, model, start in (
+        ("RBM image + tags", rbm, rbm.init(jax.random.key(0), data)),
+        ("multimodal DBM", dbm, mm.pretrain(jax.random.key(0), dbm, data, progress=False)),
+    ):
+        for optimizer_name, optimizer in (
+            ("default", None),
+            (f"optax.adam({ADAM_RATE})", optax.adam(ADAM_RATE)),
+        ):
+            params, history = _fit(model, data, start, optimizer, epochs=30)
+            generated = mm.infer_missing(jax.random.key(2), model, params, {"image": test["image"]})
+            row = {
+                "model": name,
+                "optimizer": optimizer_name,
+                "p_at_5": quality.top_words_precision(np.asarray(generated["text"]), truth),
+                "spread": history[-1]["spread"],
+            }
+            for observed in (("image",), ("image", "text")):
+                features = {
+                    split: mm.represent(model, params, {m: part[m] for m in observed})
+                    for split, part in (("train", train), ("test", test))
+                }
+                row["probe " + " + ".join(observed)] = quality.probe(features, labels)
+            rows.append(row)
+    print(f"\n2-3. image + tags, 30 epochs, tags P@5 floor {floor:.3f}, ceiling {ceiling:.3f}")
+    for r in rows:
+        spread = ", ".join(f"{k} {v:.3f}" for k, v in r["spread"].items())
+        print(
+            f"{r['model']:<18}{r['optimizer']:<18} P@5 {r['p_at_5']:.3f}  probe image "
+            f"{r['probe image']:.3f}, image + text {r['probe image + text']:.3f}; spread {spread}"
+        )
+    return rows
+
+
+def main() -> dict:
+    print(f"JAX {jax.__version__} on {jax.devices()}")
+    dataset = next(
+        d for d in quality.paired_datasets(quality.SIZES["full"]) if d["name"] == "digits_tags"
+    )
+    return {"label_and_tags": label_and_tags(dataset), "image_and_tags": image_and_tags(dataset)}
+
+
+if __name__ == "__main__":
+    main()
