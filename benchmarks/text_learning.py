@@ -139,9 +139,14 @@ def label_and_tags(dataset: dict) -> list[dict]:
 
     trained = {
         "mm.fit, default optimizer": _fit(model, data, start, None)[0],
-        "exact gradient, default optimizer": full_batch(mm.default_optimizer(steps), steps),
-        "exact gradient, default optimizer at 10x the rate": full_batch(
+        "mm.fit, default optimizer at learning rate 0.05": _fit(
+            model, data, start, mm.default_optimizer(steps, learning_rate=0.05)
+        )[0],
+        "exact gradient, default optimizer at learning rate 0.05": full_batch(
             mm.default_optimizer(steps, learning_rate=0.05), steps
+        ),
+        "exact gradient, default optimizer at learning rate 0.5": full_batch(
+            mm.default_optimizer(steps, learning_rate=0.5), steps
         ),
         f"mm.fit, optax.adam({ADAM_RATE})": _fit(model, data, start, optax.adam(ADAM_RATE))[0],
         "exact gradient, optax.adam(0.02) (maximum likelihood)": full_batch(optax.adam(0.02), 300),
