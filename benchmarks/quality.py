@@ -245,6 +245,18 @@ def top_words_precision(scores: np.ndarray, truth: np.ndarray) -> float:
     return float(np.mean(np.take_along_axis(truth, top, axis=1)))
 
 
+def tag_floor_and_ceiling(train: dict, test: dict, text: str = "text") -> tuple:
+    """The words present in each test document, and the precision@5 of ranking the words by
+    their training frequencies (the floor) and by their frequencies in the document's class
+    (the ceiling)."""
+    truth, present = test[text] > 0, train[text] > 0
+    classes = np.unique(train["labels"])
+    by_class = np.stack([present[train["labels"] == c].mean(axis=0) for c in classes])
+    floor = top_words_precision(np.broadcast_to(present.mean(axis=0), truth.shape), truth)
+    ceiling = top_words_precision(by_class[np.searchsorted(classes, test["labels"])], truth)
+    return truth, floor, ceiling
+
+
 def _trained(key, model, data, epochs) -> mm.Params:
     """Greedy pretraining and PCD, both with their defaults."""
     params = mm.pretrain(key, model, data, progress=False)
@@ -320,16 +332,9 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
     labels_seen = np.unique(train["labels"])
     test_class = np.searchsorted(labels_seen, test["labels"])
     if dataset["count"]:
-        truth, present = test[other] > 0, train[other] > 0
-        by_class = np.stack([present[train["labels"] == c].mean(axis=0) for c in labels_seen])
+        truth, row["floor"], row["ceiling"] = tag_floor_and_ceiling(train, test, other)
         for name, scores in generated.items():
             row[name] = top_words_precision(np.asarray(scores), truth)
-        row["floor"] = top_words_precision(
-            np.broadcast_to(present.mean(axis=0), truth.shape), truth
-        )
-        row["ceiling"] = top_words_precision(
-            by_class[np.searchsorted(labels_seen, test["labels"])], truth
-        )
     else:
         by_class = np.stack([train[other][train["labels"] == c].mean(axis=0) for c in labels_seen])
         for name, means in generated.items():

@@ -85,14 +85,15 @@ def exact_negative_log_likelihood(params: mm.Params, data: dict) -> jax.Array:
     return -jnp.mean(unnormalised - jax.vmap(log_partition)(lengths))
 
 
-def _tag_scores(dataset: dict) -> tuple:
-    train, test = dataset["train"], dataset["test"]
-    truth, present = test["text"] > 0, train["text"] > 0
-    classes = np.unique(train["labels"])
-    by_class = np.stack([present[train["labels"] == k].mean(axis=0) for k in classes])
-    floor = quality.top_words_precision(np.broadcast_to(present.mean(axis=0), truth.shape), truth)
-    ceiling = quality.top_words_precision(by_class[test["labels"]], truth)
-    return truth, floor, ceiling
+def enumerated_negative_log_likelihood(model: mm.Model, params: mm.Params, data: dict) -> float:
+    """The same average by the library: ``mm.exact_log_partition`` for each document length."""
+    lengths = np.sum(data["text"], axis=1).astype(int)
+    total = 0.0
+    for m in np.unique(lengths):
+        rows = {name: values[lengths == m] for name, values in data.items()}
+        log_z = mm.exact_log_partition(model, params, lengths={"text": int(m)})
+        total -= float(jnp.sum(mm.log_likelihood(model, params, rows, log_z)))
+    return total / len(lengths)
 
 
 def _fit(model, data, params, optimizer, epochs=EPOCHS):
@@ -111,20 +112,14 @@ def _fit(model, data, params, optimizer, epochs=EPOCHS):
 def label_and_tags(dataset: dict) -> list[dict]:
     """Part 1 (see the module doc)."""
     train, test = dataset["train"], dataset["test"]
-    truth, floor, ceiling = _tag_scores(dataset)
+    truth, floor, ceiling = quality.tag_floor_and_ceiling(train, test)
     eye = np.eye(10, dtype=np.float32)
     data = {"label": eye[train["labels"]], "text": train["text"]}
     model = label_tags_model()
     start = model.init(jax.random.key(0), data)
     steps = EPOCHS * (len(train["labels"]) // BATCH)
-    lengths = np.sum(data["text"], axis=1).astype(int)
     check = float(exact_negative_log_likelihood(start, data))
-    library = 0.0
-    for m in np.unique(lengths):
-        rows = {k: v[lengths == m] for k, v in data.items()}
-        log_z = mm.exact_log_partition(model, start, lengths={"text": int(m)})
-        library -= float(jnp.sum(mm.log_likelihood(model, start, rows, log_z)))
-    library /= len(lengths)
+    library = enumerated_negative_log_likelihood(model, start, data)
     assert abs(check - library) < 1e-3, (check, library)
 
     exact_gradient = jax.jit(jax.grad(exact_negative_log_likelihood))
@@ -175,7 +170,7 @@ def label_and_tags(dataset: dict) -> list[dict]:
 def image_and_tags(dataset: dict) -> list[dict]:
     """Parts 2 and 3 (see the module doc)."""
     train, test = dataset["train"], dataset["test"]
-    truth, floor, ceiling = _tag_scores(dataset)
+    truth, floor, ceiling = quality.tag_floor_and_ceiling(train, test)
     labels = {"train": train["labels"], "test": test["labels"]}
     data = {"image": train["image"], "text": train["text"]}
     pixels, words = train["image"].shape[1], train["text"].shape[1]
