@@ -41,17 +41,16 @@ def words_for(
     experiment: Experiment, params: mm.Params, inputs: dict[str, np.ndarray], *, k: int = 5
 ) -> tuple[np.ndarray, list[list[str]]]:
     """Word probabilities of the count modality given the other modalities, and the ``k``
-    most probable words of each row: Gibbs sampling, 10 chains per row (mean-field's single
-    mode of the hidden layers generates worse, ``benchmarks/quality.py`` measures both)."""
+    most probable words of each row (mean-field inference)."""
     (text,) = [m for m in experiment.modalities if experiment.is_count(m)]
     probabilities = np.asarray(
         mm.infer_missing(
-            jax.random.key(experiment.config.seed),
+            None,
             experiment.model,
             params,
             inputs,
-            num_steps=10 * experiment.config.evaluate.num_inference_steps,
-            num_chains=10,
+            method="mean_field",
+            num_steps=experiment.config.evaluate.num_inference_steps,
         )[text]
     )
     return probabilities, top_words(experiment, probabilities, k)
