@@ -46,7 +46,7 @@ SIZES = {
     "tiny": {
         "rows": 300,
         "hidden": (16, 24),
-        "budgets": (1, 2),
+        "budgets": (1,),
         "chains": 16,
         "betas": 100,
         "multimodal_epochs": 2,

@@ -103,6 +103,7 @@ def train_together(
             optimizer,
             estimator,
             num_chains=t.num_chains,
+            data=data,
         )
         rate = jnp.asarray(config.train.learning_rate, jnp.float32)
         states.append(

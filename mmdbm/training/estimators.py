@@ -53,7 +53,7 @@ from mmdbm.inference.gibbs import ConditionalArgs, GibbsState, advance, gibbs
 from mmdbm.inference.mean_field import solve
 from mmdbm.params import Params
 from mmdbm.training.centering import centered_gradient, initial_offsets, offset_statistic
-from mmdbm.units import learns_sigma
+from mmdbm.units import ReplicatedSoftmax, learns_sigma
 from mmdbm.validation import check_count, check_lengths, sampled_count_layers
 
 Array = jax.Array
@@ -265,6 +265,32 @@ def _at_the_data(
     return GibbsState(jax.vmap(one)(jax.random.split(rng_key, num_chains), means))
 
 
+def stratified_rows(
+    rng_key: Array, model: Model, data: Mapping[str, Array], num_rows: int
+) -> Array:
+    """``num_rows`` random examples of ``data`` whose document lengths follow the data's.
+
+    The examples are shuffled, sorted by the total count of their Replicated Softmax layers,
+    and taken at evenly spaced positions from a random start, so every length is drawn in
+    proportion to its share of the data, up to one example. This matters for the chains'
+    statistics: a Replicated Softmax model is conditioned on each document's length M and
+    scales its hidden biases by it, so chains whose lengths are a random sample (or all the
+    mean length) estimate ``E[M h]`` and its kin with a persistent bias of their own."""
+    num_examples = jax.tree.leaves(data)[0].shape[0]
+    shuffle_key, start_key = jax.random.split(rng_key)
+    order = jax.random.permutation(shuffle_key, num_examples)
+    counts = [name for name in data if isinstance(model.layers[name], ReplicatedSoftmax)]
+    lengths = sum(
+        (jnp.sum(jnp.asarray(data[name])[order], axis=1) for name in counts),
+        jnp.zeros(num_examples),
+    )
+    by_length = order[jnp.argsort(lengths, stable=True)]
+    positions = (jnp.arange(num_rows, dtype=jnp.float32) + jax.random.uniform(start_key)) * (
+        num_examples / num_rows
+    )
+    return by_length[jnp.floor(positions).astype(jnp.int32) % num_examples]
+
+
 def _persistent_chains(
     model: Model,
     num_mean_field_steps: int,
@@ -275,21 +301,36 @@ def _persistent_chains(
     data: Mapping[str, Array] | None = None,
 ) -> GibbsState:
     """``num_chains`` fantasy particles: drawn from the biases alone, or, given the training
-    ``data``, started at randomly chosen examples (their documents keep their own lengths)
-    with the hidden layers drawn given the mean-field means, as in the data phase."""
+    ``data``, started at examples chosen by ``stratified_rows`` (their documents keep their
+    own lengths, so the chains' lengths follow the data's) with the hidden layers drawn given
+    the mean-field means, as in the data phase."""
     check_count("num_chains", num_chains)
-    resolved = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
+    resolved = check_lengths(model, params, lengths, sampled_count_layers(model, data or {}))
     start_key, rows_key = jax.random.split(rng_key)
     if data is None:
         return jax.vmap(gibbs(model).init, in_axes=(0, None, None, None))(
             jax.random.split(start_key, num_chains), params, {}, resolved
         )
-    num_examples = jax.tree.leaves(data)[0].shape[0]
-    rows = jax.random.choice(
-        rows_key, num_examples, (num_chains,), replace=num_chains > num_examples
+    return _chains_at_examples(
+        model, num_mean_field_steps, num_chains, start_key, rows_key, params, dict(data), resolved
     )
-    observed = {name: jnp.asarray(values)[rows] for name, values in data.items()}
-    means = jax.vmap(lambda one: solve(model, params, one, resolved, num_mean_field_steps)[0])(
+
+
+@partial(jax.jit, static_argnums=(0, 1, 2))
+def _chains_at_examples(
+    model: Model,
+    num_mean_field_steps: int,
+    num_chains: int,
+    start_key: Array,
+    rows_key: Array,
+    params: Params,
+    data: dict[str, Array],
+    lengths: dict[str, Array],
+) -> GibbsState:
+    """The chains of ``_persistent_chains`` given data, as one compiled program."""
+    rows = stratified_rows(rows_key, model, data, num_chains)
+    observed = {name: values[rows] for name, values in data.items()}
+    means = jax.vmap(lambda one: solve(model, params, one, lengths, num_mean_field_steps)[0])(
         observed
     )
     return _at_the_data(start_key, model, params, means, tuple(observed))

@@ -64,6 +64,7 @@ def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) 
     )
 
 
+CHAIN_STARTS = ("data", "biases")
 COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0
 
@@ -120,6 +121,7 @@ def fit(
     estimator: GradientEstimator | None = None,
     params: Params | None = None,
     num_chains: int = 100,
+    chain_start: str = "data",
     lengths: Mapping[str, int] | None = None,
     workdir: str | Path | None = None,
     checkpoint_every: int = 1,
@@ -151,8 +153,12 @@ def fit(
         ``pcd(model, centering=False)`` for plain gradients).
       params: initial parameters (default: ``model.init(key, data)``).
       num_chains: persistent chains of the estimator.
-      lengths: total counts M for the chains' Replicated Softmax layers (default: the mean
-        document length stored by ``model.init``).
+      chain_start: ``"data"`` starts the chains at training examples (``stratified_rows``:
+        their documents keep their own lengths, so the chains' lengths follow the data's),
+        ``"biases"`` draws them from the biases alone, every document of the length in
+        ``lengths``.
+      lengths: with ``chain_start="biases"``, the total counts M for the chains' Replicated
+        Softmax layers (default: the mean document length stored by ``model.init``).
       workdir: where metrics and checkpoints go; ``None`` keeps nothing on disk.
       checkpoint_every: epochs between checkpoints (the last epoch is always saved).
       max_checkpoints: how many checkpoints to keep.
@@ -176,6 +182,13 @@ def fit(
         distributed.check_divisible("num_chains", num_chains, mesh)
     if resume and workdir is None:
         raise ValueError("resume=True needs the workdir of the run to resume")
+    if chain_start not in CHAIN_STARTS:
+        raise ValueError(f"chain_start must be one of {CHAIN_STARTS}, got {chain_start!r}")
+    if lengths is not None and chain_start == "data":
+        raise ValueError(
+            "lengths sets the chains' document lengths, but chains started at the data keep "
+            'the lengths of their documents: pass chain_start="biases" with lengths'
+        )
     metrics_path = None if workdir is None else Path(workdir) / METRICS_FILE
     opened = (
         contextlib.nullcontext()
@@ -198,7 +211,13 @@ def fit(
         if optimizer is None:
             optimizer = default_optimizer(num_epochs * steps_per_epoch, model=model)
         state = TrainState.create(
-            state_key, params, optimizer, estimator, num_chains=num_chains, lengths=lengths
+            state_key,
+            params,
+            optimizer,
+            estimator,
+            num_chains=num_chains,
+            lengths=lengths,
+            data=data if chain_start == "data" else None,
         )
         history, first_epoch, warned = [], 1, False
         if checkpoints is not None:

@@ -13,7 +13,8 @@ def test_the_likelihood_and_flip_parts_run_at_a_tiny_size_and_write_every_row(tm
     quality = load_script("benchmarks/quality.py")
     results = quality.main("tiny", tmp_path / "quality.json", parts=("mnist", "flip"))
     assert json.loads((tmp_path / "quality.json").read_text()) == results
-    assert len(results["mnist"]) == 2 * 2 * 3  # budgets x centering x (RBM, DBM pretrained or not)
+    budgets = len(quality.SIZES["tiny"]["budgets"])
+    assert len(results["mnist"]) == budgets * 2 * 3  # x centering x (RBM, DBM pretrained or not)
     assert all(math.isfinite(r["test_log_likelihood"]) for r in results["mnist"])
     assert [r["centered"] for r in results["flip"]] == [True, False]
     output = capsys.readouterr().out

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import mmdbm as mm
+from mmdbm.training.estimators import stratified_rows
 from tests import brute_force
 
 NUM_ESTIMATES = 48  # independent estimates; their spread gives the Monte-Carlo standard error
@@ -28,13 +29,13 @@ def assert_within_monte_carlo_error(estimates, exact, z=4.5):
         assert np.all(np.abs(mean - target) <= z * standard_error + 2e-4), (path, mean, target)
 
 
-def pcd_estimates(model, params, data):
+def pcd_estimates(model, params, batch, **chain_options):
     estimator = mm.pcd(model, num_gibbs_steps=BURN_IN, centering=False)
 
     def one(key):
         init_key, estimate_key = jax.random.split(key)
-        chains = estimator.init(init_key, params, NUM_CHAINS)
-        grads, _, _ = estimator.estimate(estimate_key, params, chains, data)
+        chains = estimator.init(init_key, params, NUM_CHAINS, **chain_options)
+        grads, _, _ = estimator.estimate(estimate_key, params, chains, batch)
         return grads
 
     return jax.jit(jax.vmap(one))(jax.random.split(jax.random.key(0), NUM_ESTIMATES))
@@ -62,6 +63,39 @@ def test_pcd_on_an_rbm_averages_to_the_exact_gradient(name):
     estimates = pcd_estimates(model, params, data)
     exact = exact_gradient(model, params, data)
     assert_within_monte_carlo_error(estimates, exact)
+
+
+def test_chains_started_at_documents_of_mixed_lengths_average_to_the_exact_gradient():
+    """A Replicated Softmax model is conditioned on each document's length, so the exact
+    gradient takes each document's model term at its own M. Chains started at the data keep
+    its lengths in proportion and average to it; chains all of the mean length do not."""
+    model = mm.rbm(mm.ReplicatedSoftmax(4), 2)
+    params = brute_force.random_params(model, 38)
+    source = brute_force.random_params(model, 39)
+    short, long = (_data(model, source, ["v"], {"v": m}, n, 39 + m) for m, n in ((1, 12), (6, 4)))
+    data = {"v": jnp.concatenate([short["v"], long["v"]])}
+
+    def negative_log_likelihood(p):
+        return -sum(jnp.sum(mm.exact_log_prob(model, p, part)) for part in (short, long)) / 16
+
+    exact = jax.grad(negative_log_likelihood)(params)
+    assert_within_monte_carlo_error(pcd_estimates(model, params, data, data=data), exact)
+    mean_length = pcd_estimates(model, params, data, lengths={"v": 2})
+    with pytest.raises(AssertionError):
+        assert_within_monte_carlo_error(mean_length, exact)
+
+
+def test_chains_at_the_data_take_every_length_in_proportion():
+    model = mm.rbm(mm.ReplicatedSoftmax(3), 2)
+    lengths = np.repeat([1, 2, 5], [10, 25, 5])
+    documents = np.zeros((40, 3), np.float32)
+    documents[:, 0] = lengths
+    data = {"v": jnp.asarray(documents)}
+    for seed in range(3):
+        rows = np.asarray(stratified_rows(jax.random.key(seed), model, data, 80))
+        assert np.bincount(lengths[rows], minlength=6)[[1, 2, 5]].tolist() == [20, 50, 10]
+    rows = np.asarray(stratified_rows(jax.random.key(0), model, data, 40))
+    assert sorted(rows.tolist()) == list(range(40))  # as many chains as examples: each once
 
 
 def test_pcd_with_one_colour_class_observed_averages_to_the_exact_gradient():

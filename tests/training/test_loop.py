@@ -128,6 +128,8 @@ def test_divergence_stops_with_the_step_and_keeps_a_restorable_checkpoint(tmp_pa
         ({"data": {"v": np.zeros((100, 6)), "h": np.zeros((100, 4))}}, "hidden layers"),
         ({"num_epochs": 0}, "num_epochs must be a positive int"),
         ({"resume": True}, "resume=True needs the workdir"),
+        ({"chain_start": "zeros"}, "chain_start must be one of"),
+        ({"lengths": {"v": 3}}, 'pass chain_start="biases" with lengths'),
     ],
 )
 def test_bad_arguments_raise_before_compiling(kwargs, message):
