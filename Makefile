@@ -21,7 +21,7 @@ demo: $(VENV)/.installed
 	$(BIN)/mmdbm demo
 
 test: $(VENV)/.installed-dev lint
-	$(BIN)/python -m pytest -n 2
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/speed.py
