@@ -102,6 +102,21 @@ def enumerated_negative_log_likelihood(model: mm.Model, params: mm.Params, data:
     return total / len(lengths)
 
 
+exact_gradient = jax.jit(jax.grad(exact_negative_log_likelihood))
+
+
+def exact_descent(
+    params: mm.Params, data: dict, optimizer: optax.GradientTransformation, num_steps: int
+) -> mm.Params:
+    """``num_steps`` full-batch steps of ``optimizer`` on the exact gradient."""
+    state, lengths = optimizer.init(params), params.lengths
+    for _ in range(num_steps):
+        grads = exact_gradient(params, data).replace(lengths=lengths)
+        updates, state = optimizer.update(grads, state, params)
+        params = optax.apply_updates(params, updates).replace(lengths=lengths)
+    return params
+
+
 def _fit(model, data, params, optimizer, epochs=EPOCHS, **options):
     return mm.fit(
         jax.random.key(1),
@@ -122,14 +137,10 @@ def chain_start_bias(dataset: dict) -> list[dict]:
     data = {"label": eye[dataset["train"]["labels"]], "text": dataset["train"]["text"]}
     model = label_tags_model()
     params = model.init(jax.random.key(0), data)
-    exact_gradient = jax.jit(jax.grad(exact_negative_log_likelihood))
-    adam = optax.adam(0.02)
-    points, state, trained = {"initial": params}, adam.init(params), params
-    for _ in range(60):
-        grads = exact_gradient(trained, data).replace(lengths=trained.lengths)
-        updates, state = adam.update(grads, state, trained)
-        trained = optax.apply_updates(trained, updates).replace(lengths=params.lengths)
-    points["after 60 Adam steps"] = trained
+    points = {
+        "initial": params,
+        "after 60 Adam steps": exact_descent(params, data, optax.adam(0.02), 60),
+    }
     estimator = mm.pcd(model, centering=False)
     estimate = jax.jit(estimator.estimate)
     batch = {name: jnp.asarray(values) for name, values in data.items()}
@@ -179,16 +190,6 @@ def label_and_tags(dataset: dict) -> list[dict]:
     library = enumerated_negative_log_likelihood(model, start, data)
     assert abs(check - library) < 1e-3, (check, library)
 
-    exact_gradient = jax.jit(jax.grad(exact_negative_log_likelihood))
-
-    def full_batch(optimizer, num_steps):
-        params, state = start, optimizer.init(start)
-        for _ in range(num_steps):
-            grads = exact_gradient(params, data).replace(lengths=params.lengths)
-            updates, state = optimizer.update(grads, state, params)
-            params = optax.apply_updates(params, updates).replace(lengths=start.lengths)
-        return params
-
     trained = {
         "mm.fit, default optimizer": _fit(model, data, start, None)[0],
         "mm.fit, default optimizer at learning rate 0.05": _fit(
@@ -201,14 +202,16 @@ def label_and_tags(dataset: dict) -> list[dict]:
             mm.default_optimizer(steps, learning_rate=0.05),
             chain_start="biases",
         )[0],
-        "exact gradient, default optimizer at learning rate 0.05": full_batch(
-            mm.default_optimizer(steps, learning_rate=0.05), steps
+        "exact gradient, default optimizer at learning rate 0.05": exact_descent(
+            start, data, mm.default_optimizer(steps, learning_rate=0.05), steps
         ),
-        "exact gradient, default optimizer at learning rate 0.5": full_batch(
-            mm.default_optimizer(steps, learning_rate=0.5), steps
+        "exact gradient, default optimizer at learning rate 0.5": exact_descent(
+            start, data, mm.default_optimizer(steps, learning_rate=0.5), steps
         ),
         f"mm.fit, optax.adam({ADAM_RATE})": _fit(model, data, start, optax.adam(ADAM_RATE))[0],
-        "exact gradient, optax.adam(0.02) (maximum likelihood)": full_batch(optax.adam(0.02), 300),
+        "exact gradient, optax.adam(0.02) (maximum likelihood)": exact_descent(
+            start, data, optax.adam(0.02), 300
+        ),
     }
     rows = [{"training": "initial parameters", "nll": check}]
     for name, params in trained.items():
