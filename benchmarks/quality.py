@@ -41,6 +41,7 @@ from sklearn.datasets import load_digits
 
 import mmdbm as mm
 from mmdbm.datasets.mnist_tags import generate_tags
+from mmdbm.training.loop import FIT_GIBBS_STEPS
 
 SIZES = {
     "tiny": {
@@ -127,7 +128,7 @@ def mnist_likelihoods(s: dict) -> list[dict]:
             params=params,
             num_epochs=epochs,
             batch_size=MNIST_BATCH,
-            estimator=mm.pcd(model, centering=centering),
+            estimator=mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, centering=centering),
             progress=False,
         )
         trained = time.perf_counter() - start
@@ -360,7 +361,7 @@ def flip_invariance(s: dict) -> list[dict]:
                 {"v": x},
                 num_epochs=s["budgets"][0],
                 batch_size=MNIST_BATCH,
-                estimator=mm.pcd(model, centering=centering),
+                estimator=mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, centering=centering),
                 progress=False,
             )
             log_z = mm.exact_log_partition(model, params)

@@ -26,8 +26,6 @@ def get_config():
     }
     config.joint = 128
     config.query = "image"
-    config.pretrain.num_epochs = 10
-    config.pretrain.learning_rate = 0.01
     config.train.num_epochs = 20
     config.train.learning_rate = 0.001
     return config

@@ -65,6 +65,10 @@ def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) 
 
 
 CHAIN_STARTS = ("data", "biases")
+# Gibbs steps per update of fit's default estimator: with the papers' 5 the persistent chains
+# fall behind the model as its weights grow, and joint training of a multimodal DBM collapses
+# its upper layers (on multifeature fac + kar within 15 epochs; benchmarks/quality.py).
+FIT_GIBBS_STEPS = 20
 COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0
 
@@ -149,8 +153,9 @@ def fit(
         its rates scaled by unit type).
       num_epochs: total number of epochs (a resumed run continues up to this number).
       batch_size: examples per update.
-      estimator: the gradient estimator (default: ``pcd(model)``, centered; pass
-        ``pcd(model, centering=False)`` for plain gradients).
+      estimator: the gradient estimator (default: ``pcd(model, num_gibbs_steps=20)``,
+        centered: ``FIT_GIBBS_STEPS`` Gibbs steps per update keep the chains up with a deep
+        model; pass ``pcd(model, centering=False)`` for plain gradients).
       params: initial parameters (default: ``model.init(key, data)``).
       num_chains: persistent chains of the estimator.
       chain_start: ``"data"`` starts the chains at training examples (``stratified_rows``:
@@ -206,7 +211,7 @@ def fit(
         params = model.init(init_key, data) if params is None else params
         check_params(model, params)
         check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-        estimator = pcd(model) if estimator is None else estimator
+        estimator = pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS) if estimator is None else estimator
         steps_per_epoch = next(iter(data.values())).shape[0] // batch_size
         if optimizer is None:
             optimizer = default_optimizer(num_epochs * steps_per_epoch, model=model)

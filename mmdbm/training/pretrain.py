@@ -230,7 +230,7 @@ def pretrain(
     model: Model,
     data: Mapping[str, Array],
     *,
-    num_epochs: int = 10,
+    num_epochs: int = 50,
     batch_size: int = 100,
     learning_rate: float | Mapping[str, float] = 0.01,
     momentum: float = 0.9,
@@ -246,7 +246,10 @@ def pretrain(
       rng_key: a JAX PRNG key.
       model: a DBM or multimodal DBM (an RBM is trained as one plain RBM).
       data: ``{visible layer: Array[num_examples, n]}`` for every visible layer.
-      num_epochs: epochs of CD-1 for each RBM.
+      num_epochs: epochs of CD-1 for each RBM. With 10, the upper RBMs of a multimodal DBM on
+        a few thousand examples barely learn (their inputs hardly vary), and joint training
+        starts from a joint layer that gives every input one representation
+        (``benchmarks/quality.py``).
       batch_size: examples per update.
       learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}`` naming the
         top layer of each RBM (pathways of different data often need different rates).

@@ -1,0 +1,159 @@
+"""Collapse benchmark: the two training settings that decide whether a multimodal DBM's upper
+layers give every input the same representation, measured on the quality benchmark's four
+paired datasets (``benchmarks/quality.py``).
+
+For every dataset and every setting of (pretraining epochs a layer, Gibbs steps per update of
+the persistent chains), the multimodal DBM is pretrained with ``mm.pretrain``'s defaults but
+its number of epochs, then trained by ``mm.fit`` with its default optimizer and
+``mm.pcd(model, num_gibbs_steps=...)``. Each row gives the joint layer's spread after
+pretraining and at the end (the standard deviation of its data-phase means across examples,
+averaged over units), the lowest final spread of any hidden layer, the first epoch at which the
+joint layer's spread fell below ``mm.training.loop.COLLAPSE_SPREAD`` after having been above it,
+and a logistic probe of the joint representation of the test split. The long rows train
+``digits_tags`` four times longer, where the learning rate stays high for longer, with the
+learning rate of ``default_optimizer`` as a third setting.
+
+These rows are why ``mm.pretrain`` trains each RBM for 50 epochs and ``mm.fit``'s default
+estimator takes ``FIT_GIBBS_STEPS`` = 20 Gibbs steps per update.
+Run: ``python benchmarks/collapse.py`` (``--size tiny`` to check that it runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import warnings
+from pathlib import Path
+
+import jax
+import numpy as np
+
+import mmdbm as mm
+from mmdbm.training.loop import COLLAPSE_SPREAD
+
+sys.path.insert(0, str(Path(__file__).parent))
+import quality  # the paired datasets and the probe of the quality benchmark
+
+SIZES = {
+    "tiny": {"quality": "tiny", "epochs": 2, "long_epochs": 3, "settings": ((1, 1), (2, 2))},
+    "full": {
+        "quality": "full",
+        "epochs": 50,
+        "long_epochs": 200,
+        "settings": ((10, 5), (50, 5), (10, 20), (50, 20)),
+    },
+}
+LONG_RUNS = ((50, 5, 0.005), (50, 20, 0.005), (50, 20, 0.002))
+
+
+def first_collapse(spreads: list[float]) -> int | None:
+    """The first epoch (from 1) whose spread is below ``COLLAPSE_SPREAD`` after an epoch above."""
+    for epoch, spread in enumerate(spreads, start=1):
+        if spread < COLLAPSE_SPREAD and max(spreads[:epoch], default=0.0) >= COLLAPSE_SPREAD:
+            return epoch
+    return None
+
+
+def collapse_row(
+    dataset: dict, pretrain_epochs: int, gibbs_steps: int, epochs: int, learning_rate: float
+) -> dict:
+    """Pretrain and train the dataset's multimodal DBM under one setting; score its layers."""
+    query, other = dataset["query"], dataset["other"]
+    train, test = dataset["train"], dataset["test"]
+    query_hidden, other_hidden, joint = dataset["hidden"]
+    other_unit = (mm.ReplicatedSoftmax if dataset["count"] else mm.Gaussian)(train[other].shape[1])
+    model = mm.multimodal_dbm(
+        {
+            query: (mm.Gaussian(train[query].shape[1]), query_hidden),
+            other: (other_unit, other_hidden),
+        },
+        joint=joint,
+    )
+    data = {query: train[query], other: train[other]}
+    key = jax.random.key(10)
+    params = mm.pretrain(key, model, data, num_epochs=pretrain_epochs, progress=False)
+    pretrained_spread = float(
+        np.asarray(mm.represent(model, params, {m: test[m] for m in data})).std(axis=0).mean()
+    )
+    steps = epochs * (len(train[query]) // quality.MULTIMODAL_BATCH)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mm.CollapseWarning)
+        params, history = mm.fit(
+            jax.random.fold_in(key, 1),
+            model,
+            data,
+            params=params,
+            optimizer=mm.default_optimizer(steps, learning_rate=learning_rate, model=model),
+            estimator=mm.pcd(model, num_gibbs_steps=gibbs_steps),
+            num_epochs=epochs,
+            batch_size=quality.MULTIMODAL_BATCH,
+            progress=False,
+        )
+    features = {
+        split: mm.represent(model, params, {m: split_data[m] for m in data})
+        for split, split_data in (("train", train), ("test", test))
+    }
+    row = {
+        "dataset": dataset["name"],
+        "pretrain_epochs": pretrain_epochs,
+        "gibbs_steps": gibbs_steps,
+        "learning_rate": learning_rate,
+        "epochs": epochs,
+        "pretrained_joint_spread": pretrained_spread,
+        "joint_spread": history[-1]["spread"]["joint"],
+        "lowest_spread": min(history[-1]["spread"].values()),
+        "collapse_epoch": first_collapse([entry["spread"]["joint"] for entry in history]),
+        "joint_probe": quality.probe(features, {"train": train["labels"], "test": test["labels"]}),
+    }
+    print(
+        f"  {row['dataset']}, pretraining {pretrain_epochs}, {gibbs_steps} Gibbs steps, "
+        f"rate {learning_rate}: joint spread {row['joint_spread']:.3f}, "
+        f"probe {row['joint_probe']:.3f}",
+        flush=True,
+    )
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    print(
+        "\n| dataset | pretraining epochs | Gibbs steps | rate | epochs | joint spread pretrained "
+        "| joint spread | lowest spread | collapsed at | joint probe |"
+    )
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in rows:
+        print(
+            f"| {r['dataset']} | {r['pretrain_epochs']} | {r['gibbs_steps']} | "
+            f"{r['learning_rate']} | {r['epochs']} | {r['pretrained_joint_spread']:.3f} | "
+            f"{r['joint_spread']:.3f} | {r['lowest_spread']:.3f} | "
+            f"{r['collapse_epoch'] or ''} | {r['joint_probe']:.3f} |"
+        )
+
+
+def main(size: str, output: Path | None) -> list[dict]:
+    s = SIZES[size]
+    print(f"machine: {platform.machine()}, JAX {jax.__version__} on {jax.devices()}")
+    datasets = quality.paired_datasets(quality.SIZES[s["quality"]])
+    rows = [
+        collapse_row(dataset, pretrain_epochs, gibbs_steps, s["epochs"], 0.005)
+        for dataset in datasets
+        for pretrain_epochs, gibbs_steps in s["settings"]
+    ]
+    digits = next(d for d in datasets if d["name"] == "digits_tags")
+    rows += [
+        collapse_row(digits, pretrain_epochs, gibbs_steps, s["long_epochs"], rate)
+        for pretrain_epochs, gibbs_steps, rate in LONG_RUNS
+    ]
+    print_table(rows)
+    if output is not None:
+        output.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--output", type=Path, default=None)
+    arguments = parser.parse_args()
+    main(arguments.size, arguments.output)
