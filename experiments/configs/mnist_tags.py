@@ -26,6 +26,13 @@ def get_config():
     }
     config.joint = 128
     config.query = "image"
+    # The pathways' rates above go with 10 epochs of pretraining: with the library's 50 the text
+    # pathway (0.05, five times that for a count layer) overshoots and the tags generated from
+    # images fall to precision@5 0.156 (most frequent tags: 0.246). With the library's rates
+    # and epochs everywhere the tags reach 0.271, but image-only queries fall below the image
+    # DBM (0.861 against 0.880).
+    config.pretrain.num_epochs = 10
+    config.pretrain.learning_rate = 0.01
     config.train.num_epochs = 20
     config.train.learning_rate = 0.001
     return config
