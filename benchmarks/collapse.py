@@ -63,15 +63,7 @@ def collapse_row(
     """Pretrain and train the dataset's multimodal DBM under one setting; score its layers."""
     query, other = dataset["query"], dataset["other"]
     train, test = dataset["train"], dataset["test"]
-    query_hidden, other_hidden, joint = dataset["hidden"]
-    other_unit = (mm.ReplicatedSoftmax if dataset["count"] else mm.Gaussian)(train[other].shape[1])
-    model = mm.multimodal_dbm(
-        {
-            query: (mm.Gaussian(train[query].shape[1]), query_hidden),
-            other: (other_unit, other_hidden),
-        },
-        joint=joint,
-    )
+    model = quality.paired_model(dataset)
     data = {query: train[query], other: train[other]}
     key = jax.random.key(10)
     params = mm.pretrain(key, model, data, num_epochs=pretrain_epochs, progress=False)

@@ -273,20 +273,28 @@ def _trained(key, model, data, epochs) -> mm.Params:
     return params
 
 
-def multimodal_robustness(dataset: dict, epochs: int) -> dict:
-    """One row of the multimodal table (see the module doc)."""
-    query, other = dataset["query"], dataset["other"]
-    train, test = dataset["train"], dataset["test"]
-    labels = {"train": train["labels"], "test": test["labels"]}
+def paired_model(dataset: dict) -> mm.Model:
+    """The multimodal DBM of a paired dataset: a Gaussian pathway for the query modality, a
+    Replicated Softmax or Gaussian one for the other, of the dataset's hidden widths."""
+    query, other, train = dataset["query"], dataset["other"], dataset["train"]
     query_hidden, other_hidden, joint = dataset["hidden"]
     other_unit = (mm.ReplicatedSoftmax if dataset["count"] else mm.Gaussian)(train[other].shape[1])
-    model = mm.multimodal_dbm(
+    return mm.multimodal_dbm(
         {
             query: (mm.Gaussian(train[query].shape[1]), query_hidden),
             other: (other_unit, other_hidden),
         },
         joint=joint,
     )
+
+
+def multimodal_robustness(dataset: dict, epochs: int) -> dict:
+    """One row of the multimodal table (see the module doc)."""
+    query, other = dataset["query"], dataset["other"]
+    train, test = dataset["train"], dataset["test"]
+    labels = {"train": train["labels"], "test": test["labels"]}
+    query_hidden, _, joint = dataset["hidden"]
+    model = paired_model(dataset)
     start = time.perf_counter()
     params = _trained(jax.random.key(10), model, {query: train[query], other: train[other]}, epochs)
     unimodal = mm.dbm(mm.Gaussian(train[query].shape[1]), [*query_hidden, joint])

@@ -241,7 +241,7 @@ def image_and_tags(dataset: dict) -> list[dict]:
     labels = {"train": train["labels"], "test": test["labels"]}
     data = {"image": train["image"], "text": train["text"]}
     pixels, words = train["image"].shape[1], train["text"].shape[1]
-    query_hidden, text_hidden, joint = dataset["hidden"]
+    _, _, joint = dataset["hidden"]
     rbm = mm.Model(
         layers={
             "image": mm.Gaussian(pixels),
@@ -250,13 +250,7 @@ def image_and_tags(dataset: dict) -> list[dict]:
         },
         edges=(("image", "h"), ("text", "h")),
     )
-    dbm = mm.multimodal_dbm(
-        {
-            "image": (mm.Gaussian(pixels), query_hidden),
-            "text": (mm.ReplicatedSoftmax(words), text_hidden),
-        },
-        joint=joint,
-    )
+    dbm = quality.paired_model(dataset)
     rows = []
     for name, model, start in (
         ("RBM image + tags", rbm, rbm.init(jax.random.key(0), data)),

@@ -67,7 +67,7 @@ def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) 
 CHAIN_STARTS = ("data", "biases")
 # Gibbs steps per update of fit's default estimator: with the papers' 5 the persistent chains
 # fall behind the model as its weights grow, and joint training of a multimodal DBM collapses
-# its upper layers (on multifeature fac + kar within 15 epochs; benchmarks/quality.py).
+# its upper layers (on multifeature fac + kar within 15 epochs; benchmarks/collapse.py).
 FIT_GIBBS_STEPS = 20
 COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0

@@ -249,7 +249,7 @@ def pretrain(
       num_epochs: epochs of CD-1 for each RBM. With 10, the upper RBMs of a multimodal DBM on
         a few thousand examples barely learn (their inputs hardly vary), and joint training
         starts from a joint layer that gives every input one representation
-        (``benchmarks/quality.py``).
+        (``benchmarks/collapse.py``).
       batch_size: examples per update.
       learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}`` naming the
         top layer of each RBM (pathways of different data often need different rates).
