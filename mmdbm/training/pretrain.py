@@ -13,8 +13,8 @@ the missing side is stood in for by doubling (Salakhutdinov & Hinton 2009, secti
 So the bottom RBM of each pathway doubles its bottom-up input, the top RBM (the joint layer
 over the pathway tops) its top-down input, and middle RBMs both. Each RBM is trained by CD-1
 on these conditionals; the composed DBM takes the weights as trained (the doubling is then
-carried by the two neighbours) and, for a layer that served in two RBMs, the mean of its two
-biases. Gaussian sigmas stay at their initial values.
+carried by the two neighbours) and, for a layer that served in two RBMs, the mean of the two
+biases it had in them (``composed_bias``). Gaussian sigmas stay at their initial values.
 """
 
 from __future__ import annotations
@@ -289,12 +289,25 @@ def pretrain(
     for rbm in stack:
         weights.update(rbm.params.weights)
         for name, bias in rbm.params.biases.items():
-            bias_estimates[name].append(bias)
+            bias_estimates[name].append(composed_bias(model, params, rbm.block, name, bias))
     biases = {
         name: jnp.mean(jnp.stack(estimates), axis=0) if estimates else params.biases[name]
         for name, estimates in bias_estimates.items()
     }
     return params.replace(weights=weights, biases=biases)
+
+
+def composed_bias(model: Model, params: Params, block: Model, name: str, bias: Array) -> Array:
+    """A layer's bias from one RBM of the stack, in the finished model's terms.
+
+    A Bernoulli layer next to a Replicated Softmax layer has its bias multiplied by the length
+    M in the finished model; in an RBM without that count layer (the text pathway's first
+    hidden layer as the visible layer of the RBM above it) its bias was learnt unscaled, so it
+    is divided by the model's default length (``Params.lengths``) to mean the same."""
+    count_layer = model.count_layer_of.get(name)
+    if count_layer is None or block.count_layer_of.get(name) is not None:
+        return bias
+    return bias / dict(params.lengths)[count_layer]
 
 
 def upper_means(rbm: TrainedRBM, data: Mapping[str, Array]) -> Array:

@@ -5,7 +5,9 @@ import numpy as np
 import pytest
 
 import mmdbm as mm
-from mmdbm.training.pretrain import _blocks, doubling_factors
+from mmdbm.energy import layer_bias
+from mmdbm.training.optimizer import PRETRAIN_UNIT_RATES
+from mmdbm.training.pretrain import _blocks, doubling_factors, train_stack
 
 MULTIMODAL = mm.multimodal_dbm(
     {"image": (mm.Gaussian(3), [4, 4]), "text": (mm.ReplicatedSoftmax(5), [4])}, joint=3
@@ -103,3 +105,44 @@ def test_each_rbm_can_have_its_own_learning_rate():
         pretrained({"h1": 0.01, "h3": 0.01})
     with pytest.raises(ValueError, match="rates must be positive numbers"):
         pretrained({"h1": 0.01, "h2": -1.0})
+
+
+def test_a_bias_from_two_rbms_is_their_mean_in_effect_at_the_default_length():
+    """The text pathway's first hidden layer has its bias scaled by M in the DBM and in the
+    Replicated Softmax RBM below it, not in the Bernoulli RBM above it: what is averaged is
+    the bias each RBM puts into the layer's conditional, at the default length."""
+    model = mm.dbm(mm.ReplicatedSoftmax(5), [4, 3])
+    data = {"v": np.random.default_rng(0).multinomial(6, np.ones(5) / 5, 40).astype(np.float32)}
+    start = model.init(jax.random.key(0), data)
+    stack = train_stack(
+        jax.random.split(jax.random.key(1))[1],  # as pretrain splits its key
+        model,
+        data,
+        doubling=True,
+        num_epochs=3,
+        batch_size=10,
+        learning_rate=0.05,
+        momentum=0.9,
+        weight_decay=0.0,
+        params=start,
+        centering=True,
+        unit_rates=PRETRAIN_UNIT_RATES,
+        progress=False,
+    )
+    params = mm.pretrain(
+        jax.random.key(1),
+        model,
+        data,
+        num_epochs=3,
+        batch_size=10,
+        learning_rate=0.05,
+        weight_decay=0.0,
+        params=start,
+        progress=False,
+    )
+    totals = {"v": 6.0}
+    effective = [layer_bias(rbm.block, rbm.params, "h1", totals) for rbm in stack]
+    assert not np.allclose(effective[0], effective[1])
+    np.testing.assert_allclose(
+        layer_bias(model, params, "h1", totals), np.mean(effective, axis=0), rtol=1e-5
+    )
