@@ -258,7 +258,7 @@ def tag_floor_and_ceiling(train: dict, test: dict, text: str = "text") -> tuple:
     return truth, floor, ceiling
 
 
-def _trained(key, model, data, epochs) -> mm.Params:
+def trained_with_defaults(key, model, data, epochs) -> mm.Params:
     """Greedy pretraining and PCD, both with their defaults."""
     params = mm.pretrain(key, model, data, progress=False)
     params, _ = mm.fit(
@@ -296,9 +296,13 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
     query_hidden, _, joint = dataset["hidden"]
     model = paired_model(dataset)
     start = time.perf_counter()
-    params = _trained(jax.random.key(10), model, {query: train[query], other: train[other]}, epochs)
+    params = trained_with_defaults(
+        jax.random.key(10), model, {query: train[query], other: train[other]}, epochs
+    )
     unimodal = mm.dbm(mm.Gaussian(train[query].shape[1]), [*query_hidden, joint])
-    unimodal_params = _trained(jax.random.key(11), unimodal, {"v": train[query]}, epochs)
+    unimodal_params = trained_with_defaults(
+        jax.random.key(11), unimodal, {"v": train[query]}, epochs
+    )
     seconds = time.perf_counter() - start
 
     def features(observed_modalities, the_model=model, the_params=params, rename=None):

@@ -1,8 +1,9 @@
 """Why tags generated from images sit at the word-frequency floor: the text weights learn too
-slowly under the default SGD, not a fault of inference (``python benchmarks/text_learning.py``).
+slowly under the default SGD, and the class is lost on the way down a two-layer text pathway;
+not a fault of inference (``python benchmarks/text_learning.py``).
 
 On scikit-learn's 8x8 digits with tags from the ``mnist_tags`` generator (the ``digits_tags``
-dataset of ``benchmarks/quality.py``), three models:
+dataset of ``benchmarks/quality.py``), four experiments:
 
 1. **Label and tags, exactly.** A one-hot digit label (10 Bernoulli units) and the tags (a
    Replicated Softmax over 100 words) joined by 10 hidden units: small enough that the exact
@@ -19,6 +20,16 @@ dataset of ``benchmarks/quality.py``), three models:
 3. **The multimodal DBM** of the quality benchmark, pretrained with the defaults, then ``mm.fit``
    with the default optimizer or Adam: whether the text pathway and the joint layer keep any
    spread across examples.
+4. **Where the class is lost on the way down.** The multimodal DBM with a text pathway of two
+   hidden layers (the quality benchmark's 32-32), of one (32) and of one wider one (64), each
+   with the library's defaults and two seeds: the precision@5 of the tags generated from the
+   image and their *class slope* (``class_slope``: how much of the class-conditional tag
+   log-ratio the generated tags carry, 1 for the class-conditional frequencies themselves, 0
+   for a ranking that ignores the class); for the two-layer model also the slope of the tags
+   generated with one layer of the model clamped at its mean-field means given both
+   modalities, from the text pathway's first layer up to the image pathway's top. The
+   reference: a logistic regression on the raw image, its class probabilities mixing the
+   class-conditional tag frequencies.
 
 Before them, **where the chains start**: on the label-and-tags RBM, at its initial parameters
 and after 60 Adam steps on the exact gradient, plain PCD estimates averaged over 250 updates of
@@ -285,6 +296,82 @@ def image_and_tags(dataset: dict) -> list[dict]:
     return rows
 
 
+def class_slope(generated: np.ndarray, labels: np.ndarray, train: dict) -> float:
+    """The least-squares slope of the generated tags' class-averaged log-ratios on the data's:
+
+        d_cw = log gbar_cw - log gbar_w,   t_cw = log f_cw - log f_w,   slope = <d, t> / <t, t>,
+
+    with ``gbar_cw`` the mean generated probability of word w over the examples of class c,
+    ``gbar_w`` over all, ``f_cw`` and ``f_w`` the training words' frequencies in class c and
+    overall (smoothed by 1e-4)."""
+    classes = np.unique(train["labels"])
+    words = train["text"]
+    overall = words.sum(axis=0) / words.sum()
+    by_class = np.stack([words[train["labels"] == c].sum(axis=0) for c in classes])
+    by_class = by_class / by_class.sum(axis=1, keepdims=True)
+    target = np.log(by_class + 1e-4) - np.log(overall + 1e-4)
+    mean = generated.mean(axis=0)
+    generated_by_class = np.stack([generated[labels == c].mean(axis=0) for c in classes])
+    deviation = np.log(generated_by_class + 1e-4) - np.log(mean + 1e-4)
+    return float(np.sum(deviation * target) / np.sum(target * target))
+
+
+def text_depth(dataset: dict) -> list[dict]:
+    """Part 4 (see the module doc)."""
+    train, test = dataset["train"], dataset["test"]
+    truth, floor, ceiling = quality.tag_floor_and_ceiling(train, test)
+    data = {"image": train["image"], "text": train["text"]}
+    image_hidden, text_hidden, joint = dataset["hidden"]
+    rows = []
+    for pathway in (text_hidden, text_hidden[:1], [2 * text_hidden[0]]):
+        for seed in (10, 11):
+            model = quality.paired_model({**dataset, "hidden": (image_hidden, pathway, joint)})
+            params = quality.trained_with_defaults(jax.random.key(seed), model, data, EPOCHS)
+            generated = mm.infer_missing(
+                jax.random.key(12), model, params, {"image": test["image"]}
+            )
+            row = {
+                "text pathway": list(pathway),
+                "seed": seed,
+                "p_at_5": quality.top_words_precision(np.asarray(generated["text"]), truth),
+                "slope": class_slope(np.asarray(generated["text"]), test["labels"], train),
+            }
+            if len(pathway) > 1:
+                means = mm.mean_field(model, params, {"image": test["image"], "text": test["text"]})
+                for layer in ("text_h1", "text_h2", "joint", "image_h2"):
+                    clamped = mm.infer_missing(
+                        jax.random.key(12), model, params, {layer: means[layer]}
+                    )
+                    row[f"slope, {layer} clamped"] = class_slope(
+                        np.asarray(clamped["text"]), test["labels"], train
+                    )
+            rows.append(row)
+    probabilities = mm.metrics.logistic_probe(train["image"], train["labels"], test["image"])
+    present = train["text"] > 0
+    by_class = np.stack([present[train["labels"] == c].mean(axis=0) for c in range(10)])
+    reference = probabilities @ by_class
+    print(
+        f"\n4. text pathway depth, {EPOCHS} epochs, "
+        f"tags P@5 floor {floor:.3f}, ceiling {ceiling:.3f}"
+    )
+    print(
+        f"logistic regression on the image + class tag frequencies: P@5 "
+        f"{quality.top_words_precision(reference, truth):.3f}, class slope "
+        f"{class_slope(reference, test['labels'], train):.3f}"
+    )
+    for r in rows:
+        clamped = ", ".join(
+            f"{k.split(', ')[1].removesuffix(' clamped')} {v:.3f}"
+            for k, v in r.items()
+            if k.endswith("clamped")
+        )
+        print(
+            f"text {r['text pathway']!s:<10} seed {r['seed']}: P@5 {r['p_at_5']:.3f}, "
+            f"class slope {r['slope']:.3f}" + (f"; clamped: {clamped}" if clamped else "")
+        )
+    return rows
+
+
 def main() -> dict:
     print(f"JAX {jax.__version__} on {jax.devices()}")
     dataset = next(
@@ -294,6 +381,7 @@ def main() -> dict:
         "chain_start": chain_start_bias(dataset),
         "label_and_tags": label_and_tags(dataset),
         "image_and_tags": image_and_tags(dataset),
+        "text_depth": text_depth(dataset),
     }
 
 
