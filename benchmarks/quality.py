@@ -288,6 +288,25 @@ def paired_model(dataset: dict) -> mm.Model:
     )
 
 
+def generation_score(dataset: dict, generated: np.ndarray) -> tuple[float, float, float]:
+    """``(score, floor, ceiling)`` of the other modality generated for the test split: the
+    precision@5 of generated tags against the most frequent tags and the class-conditional
+    ones, or the mean squared error of a generated Gaussian view against the training mean and
+    the class means."""
+    other, train, test = dataset["other"], dataset["train"], dataset["test"]
+    if dataset["count"]:
+        truth, floor, ceiling = tag_floor_and_ceiling(train, test, other)
+        return top_words_precision(generated, truth), floor, ceiling
+    classes = np.unique(train["labels"])
+    by_class = np.stack([train[other][train["labels"] == c].mean(axis=0) for c in classes])
+    test_class = np.searchsorted(classes, test["labels"])
+
+    def error(means):
+        return float(np.mean(np.square(means - test[other])))
+
+    return error(generated), error(train[other].mean(axis=0)), error(by_class[test_class])
+
+
 def multimodal_robustness(dataset: dict, epochs: int) -> dict:
     """One row of the multimodal table (see the module doc)."""
     query, other = dataset["query"], dataset["other"]
@@ -342,18 +361,8 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
             None, model, params, observed, method="mean_field"
         )[other],
     }
-    labels_seen = np.unique(train["labels"])
-    test_class = np.searchsorted(labels_seen, test["labels"])
-    if dataset["count"]:
-        truth, row["floor"], row["ceiling"] = tag_floor_and_ceiling(train, test, other)
-        for name, scores in generated.items():
-            row[name] = top_words_precision(np.asarray(scores), truth)
-    else:
-        by_class = np.stack([train[other][train["labels"] == c].mean(axis=0) for c in labels_seen])
-        for name, means in generated.items():
-            row[name] = float(np.mean(np.square(np.asarray(means) - test[other])))
-        row["floor"] = float(np.mean(np.square(train[other].mean(axis=0) - test[other])))
-        row["ceiling"] = float(np.mean(np.square(by_class[test_class] - test[other])))
+    for name, values in generated.items():
+        row[name], row["floor"], row["ceiling"] = generation_score(dataset, np.asarray(values))
     row["gap_closed"] = (row["generated"] - row["floor"]) / (row["ceiling"] - row["floor"])
     print(f"  {row['dataset']}: joint {row['joint']:.3f}, gap closed {row['gap_closed']:.2f}")
     return row
