@@ -22,6 +22,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import os
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,9 @@ def _fingerprint(closed: jax.core.ClosedJaxpr) -> bytes:
     return digest.digest()
 
 
+_KEYS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 @dataclasses.dataclass(frozen=True, eq=False)
 class StaticOptimizer:
     """An Optax transformation as a static argument of ``jax.jit``: equal to another when
@@ -80,15 +84,23 @@ class StaticOptimizer:
 
     @classmethod
     def of(cls, optimizer: optax.GradientTransformation, params: Any) -> StaticOptimizer:
-        """Key ``optimizer`` by its jaxprs on the shapes of ``params`` (leaves may be tracers)."""
+        """Key ``optimizer`` by its jaxprs on the shapes of ``params`` (leaves may be tracers).
+
+        The key of an optimizer object and parameter shapes is computed once and remembered
+        for as long as the optimizer's ``update`` function lives, so a training loop that
+        passes the same optimizer every epoch traces it once."""
         if isinstance(optimizer, StaticOptimizer):
             return optimizer
         shapes = _shapes(params)
-        state = jax.eval_shape(optimizer.init, shapes)
-        digest = hashlib.sha256(str(jax.tree.structure(state)).encode())
-        digest.update(_fingerprint(jax.make_jaxpr(optimizer.init)(shapes)))
-        digest.update(_fingerprint(jax.make_jaxpr(optimizer.update)(shapes, state, shapes)))
-        return cls(optimizer, digest.digest())
+        known = _KEYS.setdefault(optimizer.update, {})
+        remembered = (optimizer.init, jax.tree.structure(shapes), str(jax.tree.leaves(shapes)))
+        if remembered not in known:
+            state = jax.eval_shape(optimizer.init, shapes)
+            digest = hashlib.sha256(str(jax.tree.structure(state)).encode())
+            digest.update(_fingerprint(jax.make_jaxpr(optimizer.init)(shapes)))
+            digest.update(_fingerprint(jax.make_jaxpr(optimizer.update)(shapes, state, shapes)))
+            known[remembered] = digest.digest()
+        return cls(optimizer, known[remembered])
 
     def init(self, params: Any) -> optax.OptState:
         return self.optimizer.init(params)

@@ -66,6 +66,21 @@ def test_optimizers_are_keyed_by_what_they_compute():
     assert key(optax.sgd(0.01)) != StaticOptimizer.of(optax.sgd(0.01), bigger)
 
 
+def test_an_optimizer_passed_again_is_traced_once():
+    params = RBM.init(jax.random.key(0))
+    traced = []
+
+    def update(updates, state, params=None):
+        traced.append(True)
+        return updates, state
+
+    optimizer = optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+    keys = {StaticOptimizer.of(optimizer, params).key for _ in range(3)}
+    assert len(keys) == 1 and len(traced) == 1
+    StaticOptimizer.of(optimizer, mm.rbm(mm.Bernoulli(6), 5).init(jax.random.key(0)))
+    assert len(traced) == 2  # other shapes, another program
+
+
 def test_a_loop_of_fits_with_fresh_equal_settings_compiles_once():
     def one_fit(seed: int) -> None:
         mm.fit(
