@@ -9,6 +9,7 @@ Every figure is the median of several timed repeats after a warm-up call, on the
 - DBM 784-500-1000 PCD epoch (10 mean-field sweeps, 5 Gibbs steps) and the demo's multimodal
   DBM training step, each with its fraction of the roofline;
 - AIS on the RBM (100 chains x 10,000 inverse temperatures);
+- the RBM and multimodal epochs with Philox keys against Threefry keys, timed in turn;
 - compile time of each jitted step, and 8 RBMs trained as one vmapped program against the
   same 8 one after another; peak resident memory.
 
@@ -89,6 +90,7 @@ SIZES = {
 }
 BATCH = 100
 PAUSE_SECONDS = 0.5
+PRNGS = ("threefry2x32", "philox4x32")
 
 
 def median_seconds(*runs: Callable[[], object], repeats: int) -> list[float]:
@@ -151,15 +153,24 @@ def first_call_seconds(run: Callable[[], object]) -> float:
 
 
 def pcd_epoch(
-    model: mm.Model, data: dict, *, chains: int, sweeps: int, gibbs: int, centering: bool = True
+    model: mm.Model,
+    data: dict,
+    *,
+    chains: int,
+    sweeps: int,
+    gibbs: int,
+    centering: bool = True,
+    prng: str | None = None,
 ) -> Callable[[], object]:
-    """One PCD epoch of ``model`` on ``data`` from a fixed state, as a call to time."""
+    """One PCD epoch of ``model`` on ``data`` from a fixed state, as a call to time; ``prng``
+    names the random-number generator of its keys (default: JAX's, Threefry)."""
     estimator = mm.pcd(
         model, num_gibbs_steps=gibbs, num_mean_field_steps=sweeps, centering=centering
     )
     optimizer = optax.sgd(1e-3, momentum=0.9)
     params = model.init(jax.random.key(0), data)
-    state = mm.TrainState.create(jax.random.key(1), params, optimizer, estimator, num_chains=chains)
+    key = jax.random.key(1, impl=prng)
+    state = mm.TrainState.create(key, params, optimizer, estimator, num_chains=chains)
     static = {"estimator": estimator, "optimizer": optimizer, "batch_size": BATCH}
     return lambda: train_epoch(state, data, **static)
 
@@ -250,6 +261,21 @@ def rbm_floor(visible: int, hidden: int, *, chains: int, steps: int, repeats: in
         "random_seconds": random_seconds,
         "handwritten_seconds": handwritten_seconds,
     }
+
+
+def prng_benchmark(models: dict, *, chains: int, repeats: int) -> dict:
+    """Seconds of a PCD epoch of each of ``models`` (``{name: (model, data, sweeps, gibbs)}``)
+    with Philox keys and with Threefry keys (JAX's default), timed in turn. On XLA:CPU
+    Threefry is lowered as a loop of five rounds whose every pass costs a few microseconds of
+    dispatch, whatever the size of the draw, and a Gibbs step draws once per layer."""
+    results = {}
+    for name, (model, data, sweeps, gibbs) in models.items():
+        epochs = [
+            pcd_epoch(model, data, chains=chains, sweeps=sweeps, gibbs=gibbs, prng=prng)
+            for prng in PRNGS
+        ]
+        results[name] = dict(zip(PRNGS, median_seconds(*epochs, repeats=repeats), strict=True))
+    return results
 
 
 def sklearn_rbm_epoch(images: np.ndarray, hidden: int) -> Callable[[], object]:
@@ -454,6 +480,11 @@ def main(size: str, output: Path) -> dict:
     results["multimodal"]["parts"] = multimodal_breakdown(
         multimodal, multimodal_data, chains=chains, sweeps=10, gibbs=5, repeats=repeats
     )
+    results["prng"] = prng_benchmark(
+        {"rbm": (rbm, rbm_data, 0, 1), "multimodal": (multimodal, multimodal_data, 10, 5)},
+        chains=chains,
+        repeats=repeats,
+    )
     rbm_params = rbm.init(jax.random.key(0), rbm_data)
     results["ais"] = ais_benchmark(rbm, rbm_params, chains=chains, betas=s["betas"])
     results["sweep"] = sweep_benchmark(
@@ -518,6 +549,16 @@ def print_table(r: dict) -> None:
     print(
         f"the multimodal epoch centered (the default) and plain, timed in turn: "
         f"{r['multimodal']['seconds']:.3f} s and {r['multimodal']['peer_seconds']:.3f} s"
+    )
+    prng = r["prng"]
+    multimodal_flop = r["multimodal"]["gflops"] * r["multimodal"]["seconds"]
+    print(
+        "with Philox keys (jax.random.key(seed, impl='philox4x32')) against Threefry keys (the "
+        f"default), timed in turn: RBM epoch {prng['rbm']['philox4x32']:.3f} s against "
+        f"{prng['rbm']['threefry2x32']:.3f} s ({prng['rbm']['philox4x32'] / floor:.2f}x the "
+        f"Threefry floor), multimodal epoch {prng['multimodal']['philox4x32']:.3f} s against "
+        f"{prng['multimodal']['threefry2x32']:.3f} s "
+        f"({multimodal_flop / prng['multimodal']['philox4x32'] / peak:.0%} of peak)"
     )
     count = SIZES[r["size"]]["sweep"]
     print(

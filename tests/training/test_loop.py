@@ -64,18 +64,20 @@ def test_pretraining_a_dbm_lowers_the_kl_divergence_and_helps_fit():
     assert kl_from_data(DBM, pretrained, data) < before / 1.5
 
 
-def test_resuming_from_a_checkpoint_is_bit_identical(tmp_path):
+@pytest.mark.parametrize("prng", ["threefry2x32", "philox4x32"])
+def test_resuming_from_a_checkpoint_is_bit_identical(tmp_path, prng):
     data = teacher_data(DBM, num=200)
+    key = jax.random.key(0, impl=prng)
     settings = {
         "batch_size": 20,
         "optimizer": optax.sgd(optax.exponential_decay(0.05, 10, 0.9), momentum=0.5),
         "num_chains": 10,
         "progress": False,
     }
-    whole, _ = mm.fit(jax.random.key(0), DBM, data, num_epochs=4, **settings)
-    mm.fit(jax.random.key(0), DBM, data, num_epochs=2, workdir=tmp_path, **settings)
+    whole, _ = mm.fit(key, DBM, data, num_epochs=4, **settings)
+    mm.fit(key, DBM, data, num_epochs=2, workdir=tmp_path, **settings)
     resumed, history = mm.fit(
-        jax.random.key(0), DBM, data, num_epochs=4, workdir=tmp_path, resume=True, **settings
+        key, DBM, data, num_epochs=4, workdir=tmp_path, resume=True, **settings
     )
     chex.assert_trees_all_equal(resumed, whole)
     assert [entry["epoch"] for entry in history] == [1, 2, 3, 4]
