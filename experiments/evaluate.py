@@ -249,75 +249,73 @@ def words_precision(scores: np.ndarray, truth: np.ndarray, k: int = TOP_WORDS) -
 def density_results(
     key: jax.Array, experiment: Experiment, params: mm.Params, *, progress: bool = True
 ) -> dict:
-    """AIS ``log Z`` and the average log-likelihood (exact for an RBM, a lower bound for a
-    DBM) of the train and test rows; for counts, per-word perplexity beside LDA's."""
+    """``log Z`` by forward AIS and by reverse AIS from the training rows, and the average
+    log-likelihood each gives (exact for an RBM, a lower bound for a DBM) of the train and
+    test rows: forward optimistic, reverse conservative; for counts, per-word perplexity
+    beside LDA's."""
     config, model = experiment.config, experiment.model
     (modality,) = experiment.modalities
     evaluate = config.evaluate
-    train = experiment.inputs("train")["v"]
-    base = model.init(jax.random.key(0), {"v": train})
-    base = params.replace(biases={**params.biases, "v": base.biases["v"]})
     if experiment.is_count(modality):
-        return _perplexity_results(key, experiment, params, base, progress=progress)
-    result = mm.ais(
-        key,
-        model,
-        params,
-        num_chains=evaluate.num_ais_chains,
-        num_betas=evaluate.num_ais_betas,
-        base=base,
-        progress=progress,
-    )
-    return {
-        "log_z": float(result.log_z),
-        "log_z_interval": [float(result.log_z_low), float(result.log_z_high)],
-        "exact": len(model.layers) == 2,
-        **{
-            f"{split}_log_likelihood": float(
-                jnp.mean(mm.log_likelihood(model, params, experiment.inputs(split), result.log_z))
-            )
-            for split in SPLITS
-        },
+        return _perplexity_results(key, experiment, params, progress=progress)
+    settings = {"num_chains": evaluate.num_ais_chains, "num_betas": evaluate.num_ais_betas}
+    forward_key, reverse_key = jax.random.split(key)
+    estimates = {
+        "": mm.ais(forward_key, model, params, progress=progress, **settings),
+        "reverse_": mm.reverse_ais(
+            reverse_key, model, params, experiment.inputs("train"), progress=progress, **settings
+        ),
     }
+    results = {"exact": len(model.layers) == 2}
+    for prefix, result in estimates.items():
+        results |= {
+            f"{prefix}log_z": float(result.log_z),
+            f"{prefix}log_z_interval": [float(result.log_z_low), float(result.log_z_high)],
+            f"{prefix}effective_sample_size": float(result.effective_sample_size),
+        }
+        for split in SPLITS:
+            scores = mm.log_likelihood(model, params, experiment.inputs(split), result.log_z)
+            results[f"{prefix}{split}_log_likelihood"] = float(jnp.mean(scores))
+    return results
 
 
 def _perplexity_results(
-    key: jax.Array, experiment: Experiment, params: mm.Params, base: mm.Params, *, progress: bool
+    key: jax.Array, experiment: Experiment, params: mm.Params, *, progress: bool
 ) -> dict:
-    """Per-word test perplexity of a Replicated Softmax model on ``evaluate.num_documents``
-    test documents, with one AIS run per document length (Z depends on the length M), and
-    LDA's on the same documents (with topic proportions inferred from each document, so
-    optimistic for LDA)."""
+    """Per-word perplexity of a Replicated Softmax model on ``evaluate.num_documents`` test
+    documents, with forward and reverse AIS for each document length (Z depends on the length
+    M; reverse AIS starts at the training and evaluated documents of that length), and LDA's
+    on the same documents (with topic proportions inferred from each document, so optimistic
+    for LDA)."""
     config, model = experiment.config, experiment.model
     evaluate = config.evaluate
     documents = experiment.inputs("test")["v"][: evaluate.num_documents]
+    starts = {"v": np.concatenate([experiment.inputs("train")["v"], documents])}
     lengths = documents.sum(axis=1).astype(int)
-    log_z = {}
+    settings = {"num_chains": evaluate.num_ais_chains, "num_betas": evaluate.num_ais_betas}
+    log_z = {"": {}, "reverse_": {}}
     for length in tqdm(
         sorted(set(lengths.tolist())),
         desc="AIS per document length",
         unit="length",
         disable=not progress,
     ):
-        log_z[length] = float(
-            mm.ais(
-                jax.random.fold_in(key, length),
-                model,
-                params,
-                num_chains=evaluate.num_ais_chains,
-                num_betas=evaluate.num_ais_betas,
-                base=base,
-                lengths={"v": length},
-            ).log_z
+        forward_key, reverse_key = jax.random.split(jax.random.fold_in(key, length))
+        of_length = {"lengths": {"v": length}, **settings}
+        log_z[""][length] = float(mm.ais(forward_key, model, params, **of_length).log_z)
+        log_z["reverse_"][length] = float(
+            mm.reverse_ais(reverse_key, model, params, starts, **of_length).log_z
         )
-    per_document = np.array([log_z[m] for m in lengths])
-    log_likelihoods = mm.log_likelihood(model, params, {"v": documents}, per_document)
     topics = baselines.lda(experiment.inputs("train")["v"], evaluate.num_topics, seed=config.seed)
-    return {
+    results = {
         "num_documents": len(documents),
-        "perplexity": float(mm.per_word_perplexity(log_likelihoods, documents)),
         "lda_num_topics": evaluate.num_topics,
         "lda_perplexity": float(
             mm.per_word_perplexity(baselines.lda_log_likelihood(topics, documents), documents)
         ),
     }
+    for prefix, by_length in log_z.items():
+        per_document = np.array([by_length[m] for m in lengths])
+        log_likelihoods = mm.log_likelihood(model, params, {"v": documents}, per_document)
+        results[f"{prefix}perplexity"] = float(mm.per_word_perplexity(log_likelihoods, documents))
+    return results

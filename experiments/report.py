@@ -192,12 +192,24 @@ def density_report(
         f"# {config.dataset}: {'RBM' if len(experiment.model.layers) == 2 else 'DBM'}",
         _describe(experiment),
     ]
+    chains, betas = config.evaluate.num_ais_chains, config.evaluate.num_ais_betas
     if "perplexity" in results:
         sections += [
             f"## Per-word test perplexity ({results['num_documents']} test documents)",
+            f"Z by AIS for each document length, {chains} chains x {betas} inverse "
+            "temperatures: forward AIS underestimates it on average, so its perplexity is "
+            "optimistic; reverse AIS from documents of each length overestimates it as far as "
+            "they are samples of the model, so its perplexity is conservative.",
             markdown_table(
                 [
-                    {"model": "Replicated Softmax (AIS)", "perplexity": results["perplexity"]},
+                    {
+                        "model": "Replicated Softmax, forward AIS",
+                        "perplexity": results["perplexity"],
+                    },
+                    {
+                        "model": "Replicated Softmax, reverse AIS",
+                        "perplexity": results["reverse_perplexity"],
+                    },
                     {
                         "model": f"LDA, {results['lda_num_topics']} topics "
                         "(topics inferred per document)",
@@ -208,19 +220,31 @@ def density_report(
             ),
         ]
         return "\n\n".join(sections) + "\n", results
-    low, high = results["log_z_interval"]
     kind = "exact given log Z" if results["exact"] else "mean-field lower bound"
+    estimates = []
+    for prefix, name in (("", "forward AIS"), ("reverse_", "reverse AIS from the training rows")):
+        low, high = results[f"{prefix}log_z_interval"]
+        estimates.append(
+            f"{name}: log Z = {results[f'{prefix}log_z']:.2f}, +-3 sigma interval "
+            f"[{low:.2f}, {high:.2f}], effective sample size "
+            f"{results[f'{prefix}effective_sample_size']:.1f}"
+        )
     sections += [
         f"## Log-likelihood (nats per example, {kind})",
-        f"AIS with {config.evaluate.num_ais_chains} chains x {config.evaluate.num_ais_betas} "
-        f"inverse temperatures: log Z = {results['log_z']:.2f}, +-3 sigma interval "
-        f"[{low:.2f}, {high:.2f}].",
+        f"AIS with {chains} chains x {betas} inverse temperatures; {estimates[0]}; "
+        f"{estimates[1]}. Forward AIS underestimates log Z on average (its log-likelihood is "
+        "optimistic), reverse AIS overestimates it as far as the training rows are samples of "
+        "the model (its log-likelihood is conservative).",
         markdown_table(
             [
-                {"split": s, "log_likelihood": results[f"{s}_log_likelihood"]}
+                {
+                    "split": s,
+                    "log_likelihood": results[f"{s}_log_likelihood"],
+                    "conservative": results[f"reverse_{s}_log_likelihood"],
+                }
                 for s in ("train", "test")
             ],
-            ["split", "log_likelihood"],
+            ["split", "log_likelihood", "conservative"],
         ),
     ]
     (modality,) = experiment.modalities

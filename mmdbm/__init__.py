@@ -10,7 +10,7 @@ checkpoints, multimodal inference and the papers' metrics.
 from mmdbm import datasets
 from mmdbm.energy import conditional_mean, energy, field, free_energy
 from mmdbm.evaluation import metrics
-from mmdbm.evaluation.ais import AISResult, ais
+from mmdbm.evaluation.ais import AISResult, AISWarning, ais, reverse_ais
 from mmdbm.evaluation.exact import exact_log_partition, exact_log_prob
 from mmdbm.evaluation.likelihood import log_likelihood, per_word_perplexity
 from mmdbm.graph import Model, dbm, multimodal_dbm, rbm
@@ -42,6 +42,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AISResult",
+    "AISWarning",
     "Bernoulli",
     "CenteredState",
     "CollapseWarning",
@@ -79,6 +80,7 @@ __all__ = [
     "pretrain",
     "rbm",
     "represent",
+    "reverse_ais",
     "sample",
     "train_epoch",
     "train_epoch_many",

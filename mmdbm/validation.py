@@ -24,9 +24,9 @@ Array = jax.Array
 
 
 def check_count(name: str, value: object, *, minimum: int = 1) -> int:
-    """``value`` as an int if it is a whole number of at least ``minimum`` (0 or 1)."""
+    """``value`` as an int if it is a whole number of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        kind = "a positive int" if minimum == 1 else "a non-negative int"
+        kind = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
         raise ValueError(f"{name} must be {kind}, got {value!r}")
     return int(value)
 

@@ -80,6 +80,35 @@ def _bounds(
     return jax.vmap(bound)(means)
 
 
+def _check_log_z(model: Model, visible: Mapping[str, Array], log_z: object) -> None:
+    """``log_z`` is one number, or one per example, and one number only where every example
+    has the same document lengths: each length M has its own Z."""
+    if isinstance(log_z, tuple):
+        raise ValueError(
+            "log_z: pass the estimate itself (result.log_z, or a bound of it), not the "
+            f"{type(log_z).__name__}"
+        )
+    num_examples = next(iter(visible.values())).shape[0]
+    if np.ndim(log_z) not in (0, 1) or np.size(log_z) not in (1, num_examples):
+        raise ValueError(
+            f"log_z must be a scalar or one value per example ({num_examples}), "
+            f"got shape {np.shape(log_z)}"
+        )
+    if np.size(log_z) != 1 or num_examples == 1:
+        return
+    for name, values in visible.items():
+        if isinstance(model.layers[name], ReplicatedSoftmax):
+            lengths = np.unique(np.sum(np.asarray(values), axis=-1))
+            if len(lengths) > 1:
+                shown = ", ".join(f"{m:g}" for m in lengths[:5])
+                raise ValueError(
+                    f"layer '{name}': the documents have {len(lengths)} different lengths "
+                    f"({shown}{', ...' if len(lengths) > 5 else ''}) and each length M has its "
+                    "own Z; pass one log Z per example (mm.ais with lengths={"
+                    f"'{name}': M}} for each M), not one for all"
+                )
+
+
 def log_likelihood(
     model: Model,
     params: Params,
@@ -120,12 +149,7 @@ def log_likelihood(
     free = tuple(name for name in model.layers if name not in visible)
     bounded = _bounded_class(model, free)
     lengths = check_lengths(model, params, lengths, sampled_count_layers(model, visible))
-    num_examples = next(iter(visible.values())).shape[0]
-    if np.ndim(log_z) not in (0, 1) or np.size(log_z) not in (1, num_examples):
-        raise ValueError(
-            f"log_z must be a scalar or one value per example ({num_examples}), "
-            f"got shape {np.shape(log_z)}"
-        )
+    _check_log_z(model, visible, log_z)
     means = mean_field_batch(model, params, visible, lengths, num_mean_field_steps, 0.0)
 
     return _bounds(model, params, means, tuple(visible), bounded, lengths) - jnp.asarray(log_z)

@@ -80,3 +80,24 @@ def test_every_visible_layer_is_needed():
     both = {"image": np.zeros((2, 2)), "text": np.array([[3, 0, 0], [1, 1, 1]])}
     with pytest.raises(ValueError, match="log_z must be a scalar or one value per example"):
         mm.log_likelihood(model, params, both, np.zeros(3), lengths={"text": 3})
+
+
+def test_one_log_z_for_documents_of_several_lengths_is_refused():
+    model = mm.rbm(mm.ReplicatedSoftmax(4), 2)
+    params = brute_force.random_params(model, 3).replace(lengths=(("v", 3),))
+    documents = np.array([[1.0, 2.0, 0.0, 0.0], [0.0, 1.0, 1.0, 2.0]])
+    with pytest.raises(ValueError, match=r"layer 'v': the documents have 2 different lengths"):
+        mm.log_likelihood(model, params, {"v": documents}, 1.0)
+    per_document = [mm.exact_log_partition(model, params, lengths={"v": m}) for m in (3, 4)]
+    exact = [float(mm.exact_log_prob(model, params, {"v": d[None]})[0]) for d in documents]
+    np.testing.assert_allclose(
+        mm.log_likelihood(model, params, {"v": documents}, np.array(per_document)), exact, atol=1e-4
+    )
+
+
+def test_the_ais_result_itself_is_refused_as_log_z():
+    model, _ = TINY_MODELS["bernoulli_rbm"]
+    params = brute_force.random_params(model, 4)
+    result = mm.ais(jax.random.key(0), model, params, num_chains=10, num_betas=10)
+    with pytest.raises(ValueError, match=r"pass the estimate itself \(result.log_z"):
+        mm.log_likelihood(model, params, {"v": np.zeros((2, 4))}, result)

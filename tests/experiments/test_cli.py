@@ -2,6 +2,7 @@
 written, and mistakes end in one line and exit status 2."""
 
 import json
+import math
 
 import pytest
 
@@ -152,3 +153,21 @@ def test_compare_writes_one_table_of_every_model(tmp_path):
     assert table.count("\n| ") == len(results["summary"]) + 1  # a header and every row
     assert (workdir / "compare.png").stat().st_size > 0
     assert mmdbm(*argv) == 2  # never overwritten
+
+
+@pytest.mark.filterwarnings("ignore::mmdbm.AISWarning")  # 10 chains x 50 inverse temperatures
+@pytest.mark.parametrize(
+    ("name", "figures"),
+    [
+        ("mnist_rbm", ("reverse AIS from the training rows", "conservative")),
+        ("reuters_rsm", ("Replicated Softmax, forward AIS", "Replicated Softmax, reverse AIS")),
+    ],
+)
+def test_density_reports_give_forward_and_reverse_estimates(name, figures, tmp_path):
+    workdir = tmp_path / name
+    assert mmdbm("train", "--config", name, "--workdir", workdir, *TINY) == 0
+    report = (workdir / "report.md").read_text()
+    assert all(figure in report for figure in figures), report
+    results = json.loads((workdir / "results.json").read_text())
+    key = "reverse_test_log_likelihood" if name == "mnist_rbm" else "reverse_perplexity"
+    assert math.isfinite(results[key])

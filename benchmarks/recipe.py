@@ -1,0 +1,198 @@
+"""Recipe benchmark: the joint-training settings of ``mm.fit``'s default optimizer that the
+quality benchmark takes as given, each varied alone, on the quality benchmark's four paired
+datasets and on the MNIST DBM (``benchmarks/quality.py``).
+
+Every run pretrains with ``mm.pretrain``'s defaults and trains with ``mm.fit``'s default
+estimator; only the optimizer differs from ``mm.default_optimizer``'s:
+
+* ``default``: SGD, momentum 0.5 -> 0.9, L2 weight decay 2e-4 on the weights;
+* ``no decay``: the same without weight decay;
+* ``max-norm``: no weight decay, each hidden unit's incoming weights (a column of every weight
+  matrix) kept within an L2 norm of ``MAX_NORM`` by projection after each update (Srebro,
+  Rennie & Jaakkola 2005; the dropout paper's constraint, Srivastava et al. 2014);
+* ``momentum 0.5``: momentum 0.5 throughout.
+
+Each multimodal row gives the logistic probes of the joint representation and of the query
+modality alone, the spread of the joint representation, the share of the floor-to-ceiling gap
+that the generated modality closes (as in the quality benchmark), and the largest change of
+any mean in the tenth mean-field sweep of the last epoch (is 10 sweeps enough?). The MNIST
+rows give the DBM's test log-likelihood bound at 30 epochs (forward AIS, 100 x 10,000).
+Run: ``python benchmarks/recipe.py`` (``--size tiny`` to check that it runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import sys
+import warnings
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import mmdbm as mm
+
+sys.path.insert(0, str(Path(__file__).parent))
+import quality  # the paired datasets, probes and scores of the quality benchmark
+
+SIZES = {
+    "tiny": {"quality": "tiny", "epochs": 2, "mnist_epochs": 1},
+    "full": {"quality": "full", "epochs": 50, "mnist_epochs": 30},
+}
+MAX_NORM = 3.0
+VARIANTS = ("default", "no decay", "max-norm", "momentum 0.5")
+
+
+def max_norm(limit: float) -> optax.GradientTransformation:
+    """Change the update of every weight matrix so that, after it, no column (one hidden
+    unit's incoming weights) has an L2 norm above ``limit``: the projection onto that set.
+    Put it last in a chain; it needs the parameters."""
+
+    def update(updates: mm.Params, state, params: mm.Params):
+        def project(weights: jax.Array, step: jax.Array) -> jax.Array:
+            moved = weights + step
+            norms = jnp.linalg.norm(moved, axis=0, keepdims=True)
+            return moved * jnp.minimum(1.0, limit / jnp.maximum(norms, 1e-12)) - weights
+
+        projected = jax.tree.map(project, params.weights, updates.weights)
+        return updates.replace(weights=projected), state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+def optimizer(variant: str, num_steps: int, model: mm.Model) -> optax.GradientTransformation:
+    """``mm.default_optimizer`` with one setting changed (see the module doc)."""
+    if variant == "default":
+        return mm.default_optimizer(num_steps, model=model)
+    if variant == "no decay":
+        return mm.default_optimizer(num_steps, weight_decay=0.0, model=model)
+    if variant == "max-norm":
+        return optax.chain(
+            mm.default_optimizer(num_steps, weight_decay=0.0, model=model), max_norm(MAX_NORM)
+        )
+    if variant == "momentum 0.5":
+        return mm.default_optimizer(num_steps, final_momentum=0.5, model=model)
+    raise ValueError(f"unknown variant {variant!r}")
+
+
+def trained(key, model, data, epochs, batch_size, variant, pretrain_options=None):
+    """Default pretraining, then ``fit`` with the variant's optimizer; params and history."""
+    params = mm.pretrain(key, model, data, progress=False, **(pretrain_options or {}))
+    steps = epochs * (len(next(iter(data.values()))) // batch_size)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mm.CollapseWarning)
+        return mm.fit(
+            jax.random.fold_in(key, 1),
+            model,
+            data,
+            params=params,
+            optimizer=optimizer(variant, steps, model),
+            num_epochs=epochs,
+            batch_size=batch_size,
+            progress=False,
+        )
+
+
+def multimodal_row(dataset: dict, variant: str, epochs: int) -> dict:
+    query, other = dataset["query"], dataset["other"]
+    train, test = dataset["train"], dataset["test"]
+    model = quality.paired_model(dataset)
+    data = {query: train[query], other: train[other]}
+    params, history = trained(
+        jax.random.key(10), model, data, epochs, quality.MULTIMODAL_BATCH, variant
+    )
+    labels = {"train": train["labels"], "test": test["labels"]}
+
+    def features(modalities):
+        return {
+            split: mm.represent(model, params, {m: values[m] for m in modalities})
+            for split, values in (("train", train), ("test", test))
+        }
+
+    both = features((query, other))
+    generated = mm.infer_missing(jax.random.key(12), model, params, {query: test[query]})[other]
+    score, floor, ceiling = quality.generation_score(dataset, np.asarray(generated))
+    row = {
+        "dataset": dataset["name"],
+        "variant": variant,
+        "joint": quality.probe(both, labels),
+        "query_only": quality.probe(features((query,)), labels),
+        "joint_spread": float(np.asarray(both["test"]).std(axis=0).mean()),
+        "gap_closed": (score - floor) / (ceiling - floor),
+        "mean_field_change": history[-1]["mean_field_change"],
+    }
+    print(
+        f"  {row['dataset']}, {variant}: joint {row['joint']:.3f}, query only "
+        f"{row['query_only']:.3f}, spread {row['joint_spread']:.3f}, gap closed "
+        f"{row['gap_closed']:.2f}, mean-field change {row['mean_field_change']:.1e}",
+        flush=True,
+    )
+    return row
+
+
+def mnist_row(s: dict, variant: str) -> dict:
+    q = quality.SIZES[s["quality"]]
+    train, test = quality.binarised_digits(q["rows"])
+    model = mm.dbm(mm.Bernoulli(784), list(q["hidden"]))
+    params, history = trained(
+        jax.random.key(1), model, {"v": train}, s["mnist_epochs"], quality.MNIST_BATCH, variant
+    )
+    scores = quality.test_log_likelihood(
+        jax.random.key(3), model, params, train, test, chains=q["chains"], betas=q["betas"]
+    )
+    row = {
+        "dataset": "MNIST DBM",
+        "variant": variant,
+        **scores,
+        "mean_field_change": history[-1]["mean_field_change"],
+    }
+    print(f"  MNIST DBM, {variant}: {scores['test_log_likelihood']:.2f}", flush=True)
+    return row
+
+
+def print_table(rows: list[dict]) -> None:
+    print("\n| dataset | optimizer | joint | query only | joint spread | gap closed | MF change |")
+    print("|---|---|---|---|---|---|---|")
+    for r in rows:
+        if r["dataset"] == "MNIST DBM":
+            continue
+        print(
+            f"| {r['dataset']} | {r['variant']} | {r['joint']:.3f} | {r['query_only']:.3f} | "
+            f"{r['joint_spread']:.3f} | {r['gap_closed']:.2f} | {r['mean_field_change']:.1e} |"
+        )
+    print("\n| MNIST DBM 784-500-1000, pretrained | test log-likelihood | ESS | MF change |")
+    print("|---|---|---|---|")
+    for r in rows:
+        if r["dataset"] == "MNIST DBM":
+            print(
+                f"| {r['variant']} | {r['test_log_likelihood']:.2f} | "
+                f"{r['effective_sample_size']:.1f} | {r['mean_field_change']:.1e} |"
+            )
+
+
+def main(size: str, output: Path | None) -> list[dict]:
+    s = SIZES[size]
+    print(f"machine: {platform.machine()}, JAX {jax.__version__} on {jax.devices()}")
+    datasets = quality.paired_datasets(quality.SIZES[s["quality"]])
+    rows = [
+        multimodal_row(dataset, variant, s["epochs"])
+        for dataset in datasets
+        for variant in VARIANTS
+    ]
+    rows += [mnist_row(s, variant) for variant in VARIANTS]
+    print_table(rows)
+    if output is not None:
+        output.write_text(json.dumps(rows, indent=1))
+    return rows
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", choices=sorted(SIZES), default="full")
+    parser.add_argument("--output", type=Path, default=None)
+    arguments = parser.parse_args()
+    main(arguments.size, arguments.output)
