@@ -8,7 +8,8 @@ Every figure is the median of several timed repeats after a warm-up call, on the
   (``n_iter=1, batch_size=100``), and its achieved GFLOP/s as a fraction of the roofline;
 - DBM 784-500-1000 PCD epoch (10 mean-field sweeps, 5 Gibbs steps) and the demo's multimodal
   DBM training step, each with its fraction of the roofline;
-- AIS on the RBM (100 chains x 10,000 inverse temperatures);
+- AIS on the RBM (100 chains x 10,000 inverse temperatures), and on a Replicated Softmax RBM
+  for many document lengths at once against one length at a time;
 - the RBM and multimodal epochs with Philox keys against Threefry keys, timed in turn;
 - compile time of each jitted step, and 8 RBMs trained as one vmapped program against the
   same 8 one after another; peak resident memory.
@@ -68,6 +69,8 @@ SIZES = {
         "examples": 400,
         "repeats": 2,
         "sweep": 3,
+        "rsm_betas": 10,
+        "rsm_lengths": 3,
     },
     "cpu": {
         "matmul": 2048,
@@ -77,6 +80,8 @@ SIZES = {
         "examples": 5000,
         "repeats": 5,
         "sweep": 8,
+        "rsm_betas": 100,
+        "rsm_lengths": 32,
     },
     "gpu": {
         "matmul": 8192,
@@ -86,6 +91,8 @@ SIZES = {
         "examples": 5000,
         "repeats": 10,
         "sweep": 8,
+        "rsm_betas": 1000,
+        "rsm_lengths": 32,
     },
 }
 BATCH = 100
@@ -276,6 +283,38 @@ def prng_benchmark(models: dict, *, chains: int, repeats: int) -> dict:
         ]
         results[name] = dict(zip(PRNGS, median_seconds(*epochs, repeats=repeats), strict=True))
     return results
+
+
+def rsm_lengths_benchmark(*, chains: int, betas: int, num_lengths: int) -> dict:
+    """AIS of a Replicated Softmax RBM 2000-50 (initialised from the Reuters training split)
+    for the ``num_lengths`` shortest distinct lengths of the Reuters test documents: every
+    length in one call (groups of similar lengths, one compiled program) against one call per
+    length, one after the other; and the number of distinct lengths of the whole test split."""
+    reuters = mm.datasets.load("reuters")
+    rsm = mm.rbm(mm.ReplicatedSoftmax(reuters["train"]["text"].shape[1]), 50)
+    params = rsm.init(jax.random.key(0), {"v": reuters["train"]["text"]}, weight_scale=0.05)
+    every = sorted(set(reuters["test"]["text"].sum(axis=1).astype(int).tolist()))
+    lengths = every[:num_lengths]
+    settings = {"num_chains": chains, "num_betas": betas}
+
+    def together():
+        return mm.ais(jax.random.key(1), rsm, params, lengths={"v": lengths}, **settings).log_z
+
+    def one_by_one():
+        return [
+            mm.ais(jax.random.key(1), rsm, params, lengths={"v": m}, **settings).log_z
+            for m in lengths
+        ]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", mm.AISWarning)
+        grouped, looped = median_seconds(together, one_by_one, repeats=1)
+    return {
+        "lengths": len(lengths),
+        "all_lengths": len(every),
+        "seconds": grouped,
+        "one_by_one_seconds": looped,
+    }
 
 
 def sklearn_rbm_epoch(images: np.ndarray, hidden: int) -> Callable[[], object]:
@@ -487,6 +526,9 @@ def main(size: str, output: Path) -> dict:
     )
     rbm_params = rbm.init(jax.random.key(0), rbm_data)
     results["ais"] = ais_benchmark(rbm, rbm_params, chains=chains, betas=s["betas"])
+    results["rsm_lengths"] = rsm_lengths_benchmark(
+        chains=chains, betas=s["rsm_betas"], num_lengths=s["rsm_lengths"]
+    )
     results["sweep"] = sweep_benchmark(
         rbm, rbm_data, chains=chains, count=s["sweep"], repeats=max(1, repeats // 2)
     )
@@ -559,6 +601,17 @@ def print_table(r: dict) -> None:
         f"Threefry floor), multimodal epoch {prng['multimodal']['philox4x32']:.3f} s against "
         f"{prng['multimodal']['threefry2x32']:.3f} s "
         f"({multimodal_flop / prng['multimodal']['philox4x32'] / peak:.0%} of peak)"
+    )
+    lengths, size = r["rsm_lengths"], SIZES[r["size"]]
+    betas = size["rsm_betas"]
+    whole = lengths["seconds"] / lengths["lengths"] * lengths["all_lengths"] * 10_000 / betas
+    print(
+        f"AIS of a Replicated Softmax RBM 2000-50 for the {lengths['lengths']} shortest Reuters "
+        f"test lengths, {size['chains']} chains x {betas} inverse temperatures: all in one call "
+        f"{lengths['seconds']:.1f} s, one call per length {lengths['one_by_one_seconds']:.1f} s; "
+        f"at that pace the whole test split ({lengths['all_lengths']} lengths) with 10,000 "
+        f"inverse temperatures takes at least {whole / 60:.0f} min (longer documents draw more "
+        "words)"
     )
     count = SIZES[r["size"]]["sweep"]
     print(

@@ -283,29 +283,31 @@ def _perplexity_results(
     key: jax.Array, experiment: Experiment, params: mm.Params, *, progress: bool
 ) -> dict:
     """Per-word perplexity of a Replicated Softmax model on ``evaluate.num_documents`` test
-    documents, with forward and reverse AIS for each document length (Z depends on the length
-    M; reverse AIS starts at the training and evaluated documents of that length), and LDA's
-    on the same documents (with topic proportions inferred from each document, so optimistic
-    for LDA)."""
+    documents, with forward and reverse AIS of every document length in one call (Z depends on
+    the length M; reverse AIS starts at the training and evaluated documents of each length),
+    and LDA's on the same documents (with topic proportions inferred from each document, so
+    optimistic for LDA)."""
     config, model = experiment.config, experiment.model
     evaluate = config.evaluate
     documents = experiment.inputs("test")["v"][: evaluate.num_documents]
     starts = {"v": np.concatenate([experiment.inputs("train")["v"], documents])}
     lengths = documents.sum(axis=1).astype(int)
-    settings = {"num_chains": evaluate.num_ais_chains, "num_betas": evaluate.num_ais_betas}
-    log_z = {"": {}, "reverse_": {}}
-    for length in tqdm(
-        sorted(set(lengths.tolist())),
-        desc="AIS per document length",
-        unit="length",
-        disable=not progress,
-    ):
-        forward_key, reverse_key = jax.random.split(jax.random.fold_in(key, length))
-        of_length = {"lengths": {"v": length}, **settings}
-        log_z[""][length] = float(mm.ais(forward_key, model, params, **of_length).log_z)
-        log_z["reverse_"][length] = float(
-            mm.reverse_ais(reverse_key, model, params, starts, **of_length).log_z
-        )
+    distinct = sorted(set(lengths.tolist()))
+    settings = {
+        "num_chains": evaluate.num_ais_chains,
+        "num_betas": evaluate.num_ais_betas,
+        "lengths": {"v": distinct},
+        "progress": progress,
+    }
+    forward_key, reverse_key = jax.random.split(key)
+    estimates = {
+        "": mm.ais(forward_key, model, params, **settings),
+        "reverse_": mm.reverse_ais(reverse_key, model, params, starts, **settings),
+    }
+    log_z = {
+        prefix: dict(zip(distinct, np.asarray(result.log_z).tolist(), strict=True))
+        for prefix, result in estimates.items()
+    }
     topics = baselines.lda(experiment.inputs("train")["v"], evaluate.num_topics, seed=config.seed)
     results = {
         "num_documents": len(documents),

@@ -84,10 +84,15 @@ class Bernoulli:
             return "values must lie in [0, 1] (binary data or probabilities)"
         return None
 
+    def bias_for_mean(self, mean: Array) -> Array:
+        """The bias whose conditional mean with zero field is ``mean``: ``logit(mean)``
+        (``mean`` kept ``_MIN_PROBABILITY`` away from 0 and 1)."""
+        p = jnp.clip(mean, _MIN_PROBABILITY, 1 - _MIN_PROBABILITY)
+        return jnp.log(p) - jnp.log1p(-p)
+
     def data_bias(self, data: np.ndarray) -> np.ndarray:
-        """Bias whose conditional mean with zero field is the data mean: ``logit(mean)``."""
-        p = np.clip(data.mean(axis=0), _MIN_PROBABILITY, 1 - _MIN_PROBABILITY)
-        return np.log(p) - np.log1p(-p)
+        """Bias whose conditional mean with zero field is the data mean."""
+        return np.asarray(self.bias_for_mean(data.mean(axis=0)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,9 +159,13 @@ class Gaussian:
         """Why ``values`` cannot be data for this unit type, or ``None``."""
         return None
 
+    def bias_for_mean(self, mean: Array) -> Array:
+        """The bias whose conditional mean with zero field is ``mean``: ``mean`` itself."""
+        return jnp.asarray(mean)
+
     def data_bias(self, data: np.ndarray) -> np.ndarray:
         """Bias equal to the data mean."""
-        return data.mean(axis=0)
+        return np.asarray(self.bias_for_mean(data.mean(axis=0)))
 
     def data_log_sigma(self, data: np.ndarray) -> np.ndarray:
         """Log standard deviation of the data; zero (sigma = 1) for a constant feature, whose
@@ -224,11 +233,15 @@ class ReplicatedSoftmax:
             return "word counts must be whole numbers"
         return None
 
+    def bias_for_mean(self, mean: Array) -> Array:
+        """The bias whose conditional mean with zero field is proportional to ``mean``: the
+        log of each word's share (floored at ``_MIN_PROBABILITY / n``), so softmax(b) fits it."""
+        share = jnp.maximum(mean / jnp.maximum(jnp.sum(mean), 1e-30), _MIN_PROBABILITY / self.n)
+        return jnp.log(share / jnp.sum(share))
+
     def data_bias(self, data: np.ndarray) -> np.ndarray:
-        """Bias ``log`` of each word's share of all counts (floored), so softmax(b) fits them."""
-        counts = data.sum(axis=0)
-        share = np.maximum(counts / max(counts.sum(), 1.0), _MIN_PROBABILITY / self.n)
-        return np.log(share / share.sum())
+        """Bias ``log`` of each word's share of all counts, so softmax(b) fits them."""
+        return np.asarray(self.bias_for_mean(data.mean(axis=0)))
 
 
 Unit = Bernoulli | Gaussian | ReplicatedSoftmax

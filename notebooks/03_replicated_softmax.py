@@ -50,7 +50,6 @@ import jax
 import jax.numpy as jnp
 import matplotlib.pyplot as plt
 import numpy as np
-from tqdm.auto import tqdm
 
 import mmdbm as mm
 from experiments import baselines
@@ -117,25 +116,25 @@ for unit in np.argsort(-distinct.std(axis=0))[:8]:
 
 # %% [markdown]
 # ## Perplexity
-# `Z` depends on the document length M, so AIS runs once per distinct test length, from
-# the base-rate model (the data's word frequencies, no weights). `mm.log_likelihood` gives
-# `log p(v)` of the count vectors; `mm.per_word_perplexity` takes the multinomial
-# coefficient off, giving the perplexity of word sequences as in the papers and in LDA.
+# `Z` depends on the document length M, so AIS estimates one `log Z` per distinct test
+# length, all in one call (`lengths` given as a list), from the base model with the RSM's own
+# marginals. `mm.log_likelihood` gives `log p(v)` of the count vectors;
+# `mm.per_word_perplexity` takes the multinomial coefficient off, giving the perplexity of
+# word sequences as in the papers and in LDA.
 
 # %%
-base = rsm.init(jax.random.key(1), data)
 test_lengths = test.sum(axis=1).astype(int)
-log_z = {}
-for length in tqdm(sorted(set(test_lengths.tolist())), desc="AIS per document length"):
-    log_z[length] = mm.ais(
-        jax.random.fold_in(jax.random.key(2), length),
-        rsm,
-        params,
-        num_chains=AIS_CHAINS,
-        num_betas=AIS_BETAS,
-        base=base,
-        lengths={"v": length},
-    ).log_z
+lengths_seen = sorted(set(test_lengths.tolist()))
+result = mm.ais(
+    jax.random.key(2),
+    rsm,
+    params,
+    num_chains=AIS_CHAINS,
+    num_betas=AIS_BETAS,
+    lengths={"v": lengths_seen},
+    progress=True,
+)
+log_z = dict(zip(lengths_seen, np.asarray(result.log_z), strict=True))
 rsm_log_p = mm.log_likelihood(rsm, params, {"v": test}, jnp.array([log_z[m] for m in test_lengths]))
 
 # LDA with topic proportions inferred from each test document (optimistic for LDA), and the

@@ -32,14 +32,14 @@ from __future__ import annotations
 import itertools
 import math
 import warnings
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
 from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
 import numpy as np
-from jax.sharding import Mesh
+from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from mmdbm import distributed
@@ -52,7 +52,7 @@ from mmdbm.energy import (
     summed_class,
 )
 from mmdbm.graph import Model
-from mmdbm.inference.gibbs import gibbs, sample
+from mmdbm.inference.gibbs import advance, gibbs
 from mmdbm.params import Params
 from mmdbm.units import Gaussian, ReplicatedSoftmax
 from mmdbm.validation import (
@@ -69,6 +69,7 @@ PROGRESS_PIECES = 20
 MIN_EFFECTIVE_CHAINS = 5
 MIN_EFFECTIVE_FRACTION = 0.1
 MIN_BASE_GIBBS_STEPS = 50
+LENGTHS_PER_PROGRAM = 16
 
 
 class AISWarning(UserWarning):
@@ -98,7 +99,8 @@ class AISResult(NamedTuple):
         below the number of chains, the weights are dominated by a few and the estimate (and
         its interval) is unreliable; then anneal more slowly."""
         return jnp.exp(
-            2 * jax.nn.logsumexp(self.log_weights) - jax.nn.logsumexp(2 * self.log_weights)
+            2 * jax.nn.logsumexp(self.log_weights, axis=-1)
+            - jax.nn.logsumexp(2 * self.log_weights, axis=-1)
         )
 
 
@@ -134,70 +136,6 @@ def _classes(model: Model) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return summed, tuple(name for name in model.layers if name not in summed)
 
 
-@partial(jax.jit, static_argnames=("model", "num_chains"))
-def _ais_start(
-    rng_key: Array, model: Model, base: Params, totals: dict[str, Array], num_chains: int
-) -> dict[str, Array]:
-    """Exact draws of the sampled class from the base model, one per chain."""
-    _, sampled = _classes(model)
-
-    def initial(key: Array) -> dict[str, Array]:
-        keys = jax.random.split(key, len(sampled))
-        return {
-            name: model.layers[name].sample(k, *bias_only_args(model, base, name, totals))
-            for k, name in zip(keys, sampled, strict=True)
-        }
-
-    return jax.vmap(initial)(jax.random.split(rng_key, num_chains))
-
-
-@partial(jax.jit, static_argnames=("model",))
-def _ais_log_weights(
-    model: Model,
-    params: Params,
-    base: Params,
-    betas: Array,
-    keys: Array,
-    totals: dict[str, Array],
-    chains: dict[str, Array],
-    log_weights: Array,
-) -> tuple[dict[str, Array], Array]:
-    """Anneal the chains from ``betas[0]`` through ``betas[1:]`` (one key per step), adding
-    to their log importance weights."""
-    summed, sampled = _classes(model)
-    num_chains = log_weights.shape[0]
-
-    def interpolate(beta: Array) -> Params:
-        return jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
-
-    def transition(key: Array, p: Params, x: dict[str, Array]) -> dict[str, Array]:
-        summed_key, sampled_key = jax.random.split(key)
-        other = {
-            name: layer_sample(k, model, p, x, name, totals)
-            for k, name in zip(jax.random.split(summed_key, len(summed)), summed, strict=True)
-        }
-        return {
-            name: layer_sample(k, model, p, other, name, totals)
-            for k, name in zip(jax.random.split(sampled_key, len(sampled)), sampled, strict=True)
-        }
-
-    def anneal(carry, inputs):
-        x, log_w = carry
-        beta_before, beta, key = inputs
-        before, now = interpolate(beta_before), interpolate(beta)
-        free_energy = jax.vmap(
-            lambda p, state: layer_free_energy(model, p, state, totals), (None, 0)
-        )
-        log_w = log_w + free_energy(before, x) - free_energy(now, x)
-        x = jax.vmap(transition, (0, None, 0))(jax.random.split(key, num_chains), now, x)
-        return (x, log_w), None
-
-    (chains, log_weights), _ = jax.lax.scan(
-        anneal, (chains, log_weights), (betas[:-1], betas[1:], keys)
-    )
-    return chains, log_weights
-
-
 def marginal_base(
     rng_key: Array,
     model: Model,
@@ -209,7 +147,7 @@ def marginal_base(
 ) -> Params:
     """The product model whose layers have the model's marginal means: zero weights and each
     layer's bias set so that its mean under the bias alone is the layer's mean under the model
-    (``data_bias`` of the unit, divided by M for a Bernoulli layer next to a count layer);
+    (``bias_for_mean`` of the unit, divided by M for a Bernoulli layer next to a count layer);
     sigmas are the model's. The means are the conditional means of every layer averaged over
     ``num_chains`` Gibbs chains and the second half of ``num_steps`` steps from a neutral start.
 
@@ -219,18 +157,27 @@ def marginal_base(
     num_chains = check_count("num_chains", num_chains)
     num_steps = check_count("num_steps", num_steps, minimum=2)
     totals = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-    means = _marginal_means(rng_key, model, params, totals, num_chains, num_steps)
-    biases = {}
-    for name, unit in model.layers.items():
-        bias = unit.data_bias(np.asarray(means[name], np.float64)[None])
-        count_layer = model.count_layer_of.get(name)
-        if count_layer is not None:
-            bias = bias / float(totals[count_layer])
-        biases[name] = jnp.asarray(bias, params.biases[name].dtype)
-    return params.replace(weights=jax.tree.map(jnp.zeros_like, params.weights), biases=biases)
+    return _marginal_base(rng_key, model, params, totals, num_chains, num_steps)
 
 
 @partial(jax.jit, static_argnames=("model", "num_chains", "num_steps"))
+def _marginal_base(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    totals: dict[str, Array],
+    num_chains: int,
+    num_steps: int,
+) -> Params:
+    means = _marginal_means(rng_key, model, params, totals, num_chains, num_steps)
+    biases = {}
+    for name, unit in model.layers.items():
+        bias = unit.bias_for_mean(means[name])
+        count_layer = model.count_layer_of.get(name)
+        biases[name] = bias if count_layer is None else bias / totals[count_layer]
+    return params.replace(weights=jax.tree.map(jnp.zeros_like, params.weights), biases=biases)
+
+
 def _marginal_means(
     rng_key: Array,
     model: Model,
@@ -292,76 +239,300 @@ def _checked_schedule(num_betas: int, schedule: Array | None) -> np.ndarray:
     return betas
 
 
-def _base_model(
-    rng_key: Array,
-    model: Model,
-    params: Params,
-    base: Params | None,
-    num_chains: int,
-    num_betas: int,
-    lengths: Mapping[str, int] | None,
-) -> Params:
-    """``base`` with zero weights, or ``marginal_base`` with a tenth of the annealing's steps."""
-    if base is None:
-        steps = max(MIN_BASE_GIBBS_STEPS, num_betas // 10)
-        base = marginal_base(
-            rng_key, model, params, num_chains=num_chains, num_steps=steps, lengths=lengths
+def _length_table(
+    model: Model, params: Params, lengths: Mapping[str, object] | None
+) -> tuple[dict[str, np.ndarray], bool]:
+    """The total counts M of the Replicated Softmax layers, one row per evaluated length
+    (``{layer: Array[L]}``), and whether ``lengths`` asked for several (1-D values)."""
+    lengths = dict(lengths or {})
+    sizes = {len(value) for value in lengths.values() if np.ndim(value) == 1}
+    if len(sizes) > 1 or any(np.ndim(value) > 1 for value in lengths.values()):
+        raise ValueError(
+            "lengths: give each layer one total count M, or every layer a 1-D list of them of "
+            f"one common size; got {lengths!r}"
         )
-    check_params(model, base)
-    return base.replace(weights=jax.tree.map(jnp.zeros_like, base.weights), lengths=params.lengths)
+    count = sizes.pop() if sizes else None
+    rows = [
+        check_lengths(
+            model,
+            params,
+            {name: value[row] if np.ndim(value) == 1 else value for name, value in lengths.items()},
+            sampled_count_layers(model, {}),
+        )
+        for row in range(1 if count is None else count)
+    ]
+    if count == 0:
+        raise ValueError("lengths: the lists of total counts M are empty")
+    table = {name: np.array([float(row[name]) for row in rows], np.float32) for name in rows[0]}
+    return table, count is not None
 
 
-def _anneal(
-    rng_key: Array,
+def _length_groups(table: dict[str, np.ndarray], num_lengths: int) -> np.ndarray:
+    """The rows of ``table`` in groups of ``LENGTHS_PER_PROGRAM`` similar lengths (shortest
+    first, the last group padded with its last row): ``Array[groups, per group]``."""
+    total = sum((column for column in table.values()), np.zeros(num_lengths, np.float32))
+    order = np.argsort(total, kind="stable")
+    size = min(LENGTHS_PER_PROGRAM, num_lengths)
+    padded = np.concatenate([order, np.full(-num_lengths % size, order[-1])])
+    return padded.reshape(-1, size)
+
+
+@partial(jax.jit, static_argnames=("model", "num_chains", "num_steps"))
+def _bases(
+    keys: Array,
     model: Model,
     params: Params,
-    base: Params,
-    betas: np.ndarray,
+    given: Params | None,
+    totals: dict[str, Array],
+    num_chains: int,
+    num_steps: int,
+) -> Params:
+    """The base model of each length of a group: ``given`` with zero weights, or
+    ``marginal_base``."""
+    if given is not None:
+        zero = given.replace(weights=jax.tree.map(jnp.zeros_like, given.weights))
+        count = keys.shape[0]
+        return jax.tree.map(lambda leaf: jnp.broadcast_to(leaf, (count, *leaf.shape)), zero)
+    return jax.vmap(_marginal_base, in_axes=(0, None, None, 0, None, None))(
+        keys, model, params, totals, num_chains, num_steps
+    )
+
+
+@partial(jax.jit, static_argnames=("model", "num_chains"))
+def _starts_from_base(
+    keys: Array, model: Model, bases: Params, totals: dict[str, Array], num_chains: int
+) -> dict[str, Array]:
+    """Exact draws of the sampled class from each length's base model, ``num_chains`` each."""
+    _, sampled = _classes(model)
+
+    def one_length(key: Array, base: Params, length_totals: dict[str, Array]):
+        def one_chain(chain_key: Array) -> dict[str, Array]:
+            layer_keys = jax.random.split(chain_key, len(sampled))
+            return {
+                name: model.layers[name].sample(
+                    k, *bias_only_args(model, base, name, length_totals)
+                )
+                for k, name in zip(layer_keys, sampled, strict=True)
+            }
+
+        return jax.vmap(one_chain)(jax.random.split(key, num_chains))
+
+    return jax.vmap(one_length)(keys, bases, totals)
+
+
+@partial(jax.jit, static_argnames=("model", "num_steps"))
+def _starts_from_data(
+    keys: Array, model: Model, params: Params, observed: dict[str, Array], num_steps: int
+) -> dict[str, Array]:
+    """The sampled class of each length's chains, drawn by ``num_steps`` Gibbs steps with the
+    visible layers clamped at ``observed`` (``{layer: Array[lengths, chains, n]}``)."""
+    _, sampled = _classes(model)
+    sampler = gibbs(model)
+
+    def one_length(key: Array, examples: dict[str, Array]) -> dict[str, Array]:
+        init_key, run_key = jax.random.split(key)
+        num_chains = jax.tree.leaves(examples)[0].shape[0]
+        chains = jax.vmap(sampler.init, in_axes=(0, None, 0, None))(
+            jax.random.split(init_key, num_chains), params, examples, {}
+        )
+        layers = advance(model, run_key, chains, params, num_steps)[0].layers
+        return {name: layers[name] for name in sampled}
+
+    return jax.vmap(one_length)(keys, observed)
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _ais_log_weights(
+    model: Model,
+    params: Params,
+    bases: Params,
+    betas: Array,
+    keys: Array,
     totals: dict[str, Array],
     chains: dict[str, Array],
+    log_weights: Array,
+) -> tuple[dict[str, Array], Array]:
+    """Anneal each length's chains from ``betas[0]`` through ``betas[1:]`` (one key per length
+    and step), adding to their log importance weights: ``F_{beta_before}(x) - F_beta(x)``,
+    then a Gibbs transition that leaves ``p_beta`` invariant."""
+    summed, sampled = _classes(model)
+
+    def one_length(base, length_keys, length_totals, x, log_w):
+        num_chains = log_w.shape[0]
+
+        def interpolate(beta: Array) -> Params:
+            return jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
+
+        def transition(key: Array, p: Params, state: dict[str, Array]) -> dict[str, Array]:
+            summed_key, sampled_key = jax.random.split(key)
+            other = {
+                name: layer_sample(k, model, p, state, name, length_totals)
+                for k, name in zip(jax.random.split(summed_key, len(summed)), summed, strict=True)
+            }
+            return {
+                name: layer_sample(k, model, p, other, name, length_totals)
+                for k, name in zip(
+                    jax.random.split(sampled_key, len(sampled)), sampled, strict=True
+                )
+            }
+
+        def anneal(carry, inputs):
+            x, log_w = carry
+            beta_before, beta, key = inputs
+            before, now = interpolate(beta_before), interpolate(beta)
+            free_energy = jax.vmap(
+                lambda p, state: layer_free_energy(model, p, state, length_totals), (None, 0)
+            )
+            log_w = log_w + free_energy(before, x) - free_energy(now, x)
+            x = jax.vmap(transition, (0, None, 0))(jax.random.split(key, num_chains), now, x)
+            return (x, log_w), None
+
+        (x, log_w), _ = jax.lax.scan(anneal, (x, log_w), (betas[:-1], betas[1:], length_keys))
+        return x, log_w
+
+    return jax.vmap(one_length)(bases, keys, totals, chains, log_weights)
+
+
+@partial(jax.jit, static_argnames=("model",))
+def _base_log_partitions(model: Model, bases: Params, totals: dict[str, Array]) -> Array:
+    return jax.vmap(partial(base_log_partition, model))(bases, totals)
+
+
+class _Annealing(NamedTuple):
+    """One AIS computation: the model, its base (``None``: ``marginal_base``), the inverse
+    temperatures in the order run, the Gibbs steps of the marginal base, and, for reverse AIS,
+    the examples of each length and the clamped Gibbs steps that draw the hidden layers."""
+
+    model: Model
+    params: Params
+    base: Params | None
+    betas: np.ndarray
+    num_chains: int
+    num_base_steps: int
+    starts: dict[str, np.ndarray] | None
+    num_posterior_steps: int
+
+
+def _run(
+    rng_key: Array,
+    job: _Annealing,
+    table: dict[str, np.ndarray],
+    *,
     progress: bool,
     mesh: Mesh | None,
     description: str,
-) -> Array:
-    """The chains' log importance weights along ``betas`` (increasing or decreasing)."""
-    log_weights = jnp.zeros(jax.tree.leaves(chains)[0].shape[0])
+) -> tuple[Array, Array]:
+    """Log-weights ``[L, chains]`` and base log-partitions ``[L]`` of every length of
+    ``table``, groups of similar lengths in one compiled program each (all groups one shape).
+    Each length has its own key, so its result does not depend on the others."""
+    num_lengths = len(next(iter(table.values()))) if table else 1
+    groups = _length_groups(table, num_lengths)
+    length_keys = jax.random.split(rng_key, num_lengths)
+    steps = len(job.betas) - 1
+    pieces = min(PROGRESS_PIECES, steps) if progress else 1
+    bounds = np.linspace(0, steps, pieces + 1).round().astype(int)
+    betas = jnp.asarray(job.betas, jnp.float32)
+    sharding = None
     if mesh is not None:
-        distributed.check_divisible("num_chains", log_weights.shape[0], mesh)
-        chains, log_weights = distributed.shard((chains, log_weights), mesh)
-    betas = jnp.asarray(betas, jnp.float32)
-    keys = jax.random.split(rng_key, len(betas) - 1)
-    pieces = min(PROGRESS_PIECES, len(betas) - 1) if progress else 1
-    bounds = np.linspace(0, len(betas) - 1, pieces + 1).round().astype(int)
-    with tqdm(total=len(betas) - 1, desc=description, unit="beta", disable=not progress) as bar:
-        for first, last in itertools.pairwise(bounds):
-            chains, log_weights = _ais_log_weights(
-                model,
-                params,
-                base,
-                betas[first : last + 1],
-                keys[first:last],
+        distributed.check_divisible("num_chains", job.num_chains, mesh)
+        sharding = NamedSharding(mesh, PartitionSpec(None, distributed.DATA_AXIS))
+    log_weights, log_z_bases = [], []
+    with tqdm(
+        total=len(groups) * steps, desc=description, unit="beta", disable=not progress
+    ) as bar:
+        for rows in groups:
+            keys = jax.vmap(lambda key: jax.random.split(key, 3))(length_keys[rows])
+            totals = {name: jnp.asarray(column[rows]) for name, column in table.items()}
+            bases = _bases(
+                keys[:, 0],
+                job.model,
+                job.params,
+                job.base,
                 totals,
-                chains,
-                log_weights,
+                job.num_chains,
+                job.num_base_steps,
             )
-            bar.update(last - first)
-    return log_weights
+            if job.starts is None:
+                chains = _starts_from_base(keys[:, 1], job.model, bases, totals, job.num_chains)
+            else:
+                observed = {name: jnp.asarray(values[rows]) for name, values in job.starts.items()}
+                chains = _starts_from_data(
+                    keys[:, 1], job.model, job.params, observed, job.num_posterior_steps
+                )
+            log_w = jnp.zeros((len(rows), job.num_chains))
+            if sharding is not None:
+                chains, log_w = jax.device_put((chains, log_w), sharding)
+            step_keys = jax.vmap(lambda key: jax.random.split(key, steps))(keys[:, 2])
+            for first, last in itertools.pairwise(bounds):
+                chains, log_w = _ais_log_weights(
+                    job.model,
+                    job.params,
+                    bases,
+                    betas[first : last + 1],
+                    step_keys[:, first:last],
+                    totals,
+                    chains,
+                    log_w,
+                )
+                bar.update(last - first)
+            log_weights.append(log_w)
+            log_z_bases.append(_base_log_partitions(job.model, bases, totals))
+    flat = groups.reshape(-1)
+    first_position = np.empty(num_lengths, int)
+    for position in reversed(range(len(flat))):
+        first_position[flat[position]] = position
+    log_weights, log_z_bases = jnp.concatenate(log_weights), jnp.concatenate(log_z_bases)
+    return log_weights[first_position], log_z_bases[first_position]
 
 
 def _warn_if_degenerate(result: AISResult, num_betas: int) -> None:
-    """``AISWarning`` when the effective sample size is below ``MIN_EFFECTIVE_FRACTION`` of
-    the chains (and below ``MIN_EFFECTIVE_CHAINS``)."""
-    num_chains = result.log_weights.shape[0]
-    effective = float(result.effective_sample_size)
-    if effective < max(MIN_EFFECTIVE_CHAINS, MIN_EFFECTIVE_FRACTION * num_chains):
-        warnings.warn(
-            f"AIS: the effective sample size is {effective:.1f} of {num_chains} chains, so the "
-            f"weights are dominated by a few and the interval [{float(result.log_z_low):.2f}, "
-            f"{float(result.log_z_high):.2f}] need not hold log Z; raise num_betas (now "
-            f"{num_betas})",
-            AISWarning,
-            stacklevel=3,
-        )
+    """``AISWarning`` for each estimate whose effective sample size is below
+    ``MIN_EFFECTIVE_FRACTION`` of the chains (and below ``MIN_EFFECTIVE_CHAINS``)."""
+    num_chains = result.log_weights.shape[-1]
+    effective = np.atleast_1d(np.asarray(result.effective_sample_size))
+    low, high = np.atleast_1d(result.log_z_low), np.atleast_1d(result.log_z_high)
+    degenerate = np.flatnonzero(
+        effective < max(MIN_EFFECTIVE_CHAINS, MIN_EFFECTIVE_FRACTION * num_chains)
+    )
+    if degenerate.size == 0:
+        return
+    where = "" if effective.size == 1 else f"{degenerate.size} of {effective.size} lengths, "
+    worst = degenerate[np.argmin(effective[degenerate])]
+    warnings.warn(
+        f"AIS: {where}the effective sample size is {effective[worst]:.1f} of {num_chains} "
+        f"chains, so the weights are dominated by a few and the interval "
+        f"[{float(low[worst]):.2f}, {float(high[worst]):.2f}] need not hold log Z; raise "
+        f"num_betas (now {num_betas})",
+        AISWarning,
+        stacklevel=3,
+    )
+
+
+def _settings(
+    model: Model,
+    params: Params,
+    num_chains: int,
+    num_betas: int,
+    schedule: Array | None,
+    lengths: Mapping[str, object] | None,
+) -> tuple[int, np.ndarray, dict[str, np.ndarray], bool]:
+    """The checked settings shared by ``ais`` and ``reverse_ais``."""
+    num_chains = check_count("num_chains", num_chains, minimum=2)
+    check_params(model, params)
+    betas = _checked_schedule(num_betas, schedule)
+    table, batched = _length_table(model, params, lengths)
+    return num_chains, betas, table, batched
+
+
+def _finished(
+    log_weights: Array, log_z_bases: Array, summary, batched: bool, num_betas: int
+) -> AISResult:
+    """The ``AISResult`` of every length (one leading axis when ``batched``), warned about."""
+    result = jax.vmap(summary)(log_weights, log_z_bases)
+    if not batched:
+        result = jax.tree.map(lambda leaf: leaf[0], result)
+    _warn_if_degenerate(result, num_betas)
+    return result
 
 
 def ais(
@@ -373,7 +544,7 @@ def ais(
     num_betas: int = 10_000,
     schedule: Array | None = None,
     base: Params | None = None,
-    lengths: Mapping[str, int] | None = None,
+    lengths: Mapping[str, int | Sequence[int]] | None = None,
     progress: bool = False,
     mesh: Mesh | None = None,
 ) -> AISResult:
@@ -394,29 +565,36 @@ def ais(
         used); default: ``marginal_base``, from a Gibbs run a tenth as long as the schedule.
         ``params`` itself gives the base of the model's own biases.
       lengths: total count M of each Replicated Softmax layer (default: those stored by
-        ``Model.init``); Z is the normaliser over count vectors of these totals.
+        ``Model.init``); Z is the normaliser over count vectors of these totals. A 1-D list
+        of counts per layer asks for one ``log Z`` per entry (each document length has its
+        own Z): they run in groups of ``LENGTHS_PER_PROGRAM`` similar lengths, every group in
+        one compiled program, so short documents do not wait on long ones.
       progress: show a progress bar (the schedule then runs in pieces, each compiled scan
         reporting when done; the result is the same).
       mesh: a device mesh (``mmdbm.distributed.data_mesh()``) to split the chains over;
         ``num_chains`` must be a multiple of its size.
 
     Returns:
-      An ``AISResult``, a stochastic lower bound on ``log Z``; an ``AISWarning`` says when its
-      effective sample size is too small for its interval to mean anything.
+      An ``AISResult`` (with a leading axis over the entries of list-valued ``lengths``), a
+      stochastic lower bound on ``log Z``; an ``AISWarning`` says when an effective sample
+      size is too small for its interval to mean anything.
     """
-    num_chains = check_count("num_chains", num_chains, minimum=2)
-    check_params(model, params)
-    betas = _checked_schedule(num_betas, schedule)
-    totals = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-    base_key, start_key, run_key = jax.random.split(rng_key, 3)
-    base = _base_model(base_key, model, params, base, num_chains, len(betas), lengths)
-    chains = _ais_start(start_key, model, base, totals, num_chains)
-    log_weights = _anneal(
-        run_key, model, params, base, betas, totals, chains, progress, mesh, "AIS"
+    num_chains, betas, table, batched = _settings(
+        model, params, num_chains, num_betas, schedule, lengths
     )
-    result = summarise(log_weights, base_log_partition(model, base, totals))
-    _warn_if_degenerate(result, len(betas))
-    return result
+    if base is not None:
+        check_params(model, base)
+        base = base.replace(lengths=params.lengths)
+    job = _Annealing(model, params, base, betas, num_chains, _base_steps(betas), None, 0)
+    log_weights, log_z_bases = _run(
+        rng_key, job, table, progress=progress, mesh=mesh, description="AIS"
+    )
+    return _finished(log_weights, log_z_bases, summarise, batched, len(betas))
+
+
+def _base_steps(betas: np.ndarray) -> int:
+    """Gibbs steps of the marginal base: a tenth of the annealing's."""
+    return max(MIN_BASE_GIBBS_STEPS, len(betas) // 10)
 
 
 def reverse_ais(
@@ -429,7 +607,7 @@ def reverse_ais(
     num_betas: int = 10_000,
     schedule: Array | None = None,
     base: Params | None = None,
-    lengths: Mapping[str, int] | None = None,
+    lengths: Mapping[str, int | Sequence[int]] | None = None,
     num_posterior_steps: int = 100,
     progress: bool = False,
     mesh: Mesh | None = None,
@@ -458,10 +636,11 @@ def reverse_ais(
       model: the model.
       params: its parameters.
       data: ``{visible layer: Array[b, n]}`` for every visible layer, the starting points.
-      num_chains: chains (at least 2); the examples are taken in a random order, again and
-        again if there are fewer.
+      num_chains: chains (at least 2) of each length; the examples are taken in a random
+        order, again and again if there are fewer.
       num_betas, schedule, base, lengths, progress, mesh: as for ``ais`` (the same default
-        base, the same schedule run backwards).
+        base, the same schedule run backwards, one estimate per entry of list-valued
+        ``lengths``).
       num_posterior_steps: Gibbs steps with the visible layers clamped that draw the hidden
         layers of each starting state.
 
@@ -469,54 +648,64 @@ def reverse_ais(
       An ``AISResult`` whose ``log_weights`` are those of ``Z_0 / Z``, with the interval of
       ``log Z`` they give (``+inf`` above when their spread exceeds their mean).
     """
-    num_chains = check_count("num_chains", num_chains, minimum=2)
+    num_chains, betas, table, batched = _settings(
+        model, params, num_chains, num_betas, schedule, lengths
+    )
     num_posterior_steps = check_count("num_posterior_steps", num_posterior_steps)
-    check_params(model, params)
     data = check_layers(model, data, what="data", batched=True)
     missing = [name for name in model.visible if name not in data]
     if missing:
         raise ValueError(f"data: layers {missing} are missing; every visible layer is needed")
-    betas = _checked_schedule(num_betas, schedule)
-    totals = check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-    starts = _examples_of_length(model, data, totals)
-    base_key, rows_key, start_key, run_key = jax.random.split(rng_key, 4)
-    base = _base_model(base_key, model, params, base, num_chains, len(betas), lengths)
-    num_examples = next(iter(starts.values())).shape[0]
-    order = np.asarray(jax.random.permutation(rows_key, num_examples))
-    rows = order[np.arange(num_chains) % num_examples]
-    state = sample(
-        start_key,
+    if base is not None:
+        check_params(model, base)
+        base = base.replace(lengths=params.lengths)
+    rows_key, run_key = jax.random.split(rng_key)
+    starts = _starting_examples(rows_key, model, data, table, num_chains)
+    job = _Annealing(
         model,
         params,
-        num_chains=num_chains,
-        num_steps=num_posterior_steps,
-        observed={name: values[rows] for name, values in starts.items()},
+        base,
+        betas[::-1],
+        num_chains,
+        _base_steps(betas),
+        starts,
+        num_posterior_steps,
     )
-    _, sampled = _classes(model)
-    chains = {name: state[name] for name in sampled}
-    log_weights = _anneal(
-        run_key, model, params, base, betas[::-1], totals, chains, progress, mesh, "reverse AIS"
+    log_weights, log_z_bases = _run(
+        run_key, job, table, progress=progress, mesh=mesh, description="reverse AIS"
     )
-    result = summarise_reverse(log_weights, base_log_partition(model, base, totals))
-    _warn_if_degenerate(result, len(betas))
-    return result
+    return _finished(log_weights, log_z_bases, summarise_reverse, batched, len(betas))
 
 
-def _examples_of_length(
-    model: Model, data: dict[str, Array], totals: Mapping[str, Array]
-) -> dict[str, Array]:
-    """The examples whose documents have the evaluated lengths M of every count layer."""
-    keep = np.ones(next(iter(data.values())).shape[0], bool)
-    for name, values in data.items():
-        if isinstance(model.layers[name], ReplicatedSoftmax):
-            keep &= np.asarray(values).sum(axis=1) == float(totals[name])
-            if not keep.any():
-                raise ValueError(
-                    f"data: layer '{name}' has no document of the evaluated length "
-                    f"{float(totals[name]):g}; pass documents of that length or lengths="
-                    f"{{'{name}': M}} for a length they have"
-                )
-    return {name: jnp.asarray(values)[keep] for name, values in data.items()}
+def _starting_examples(
+    rng_key: Array,
+    model: Model,
+    data: dict[str, Array],
+    table: dict[str, np.ndarray],
+    num_chains: int,
+) -> dict[str, np.ndarray]:
+    """``{visible layer: Array[lengths, chains, n]}``: for each evaluated length, the
+    examples whose documents have it (in a random order, repeated to ``num_chains``)."""
+    data = {name: np.asarray(values) for name, values in data.items()}
+    num_examples = next(iter(data.values())).shape[0]
+    num_lengths = len(next(iter(table.values()))) if table else 1
+    counts = [name for name in data if isinstance(model.layers[name], ReplicatedSoftmax)]
+    order = np.asarray(jax.random.permutation(rng_key, num_examples))
+    rows = []
+    for row in range(num_lengths):
+        keep = np.ones(num_examples, bool)
+        for name in counts:
+            keep &= data[name].sum(axis=1) == table[name][row]
+        if not keep[order].any():
+            wanted = ", ".join(f"'{name}': {table[name][row]:g}" for name in counts)
+            raise ValueError(
+                f"data: no example has the evaluated document lengths ({wanted}); pass "
+                "documents of those lengths, or lengths they have"
+            )
+        chosen = order[keep[order]]
+        rows.append(chosen[np.arange(num_chains) % len(chosen)])
+    rows = np.stack(rows)
+    return {name: values[rows] for name, values in data.items()}
 
 
 def summarise_reverse(log_weights: Array, log_z_base: Array) -> AISResult:

@@ -142,10 +142,14 @@ def test_the_marginal_base_holds_where_the_model_own_biases_fail():
 
 
 def test_degenerate_weights_are_reported_with_the_effective_sample_size():
+    """Importance sampling straight from the base to the model (no intermediate inverse
+    temperatures): a few chains carry nearly all the weight."""
     model, _ = TINY_MODELS["gaussian_rbm"]
-    params = brute_force.random_params(model, 60, weight_scale=1.5)
+    params = brute_force.random_params(model, 60, weight_scale=2.0)
+    straight = {"num_chains": 200, "schedule": np.array([0.0, 1.0]), "base": params}
     with pytest.warns(mm.AISWarning, match=r"effective sample size is [\d.]+ of 200 chains"):
-        mm.ais(jax.random.key(0), model, params, num_chains=200, num_betas=5, base=params)
+        result = mm.ais(jax.random.key(0), model, params, **straight)
+    assert float(result.effective_sample_size) < 20
 
 
 def test_reverse_ais_needs_every_visible_layer_and_documents_of_the_length():
@@ -154,5 +158,35 @@ def test_reverse_ais_needs_every_visible_layer_and_documents_of_the_length():
     images, texts = np.zeros((2, 2)), np.array([[1, 1, 0], [0, 2, 0]])
     with pytest.raises(ValueError, match=r"layers \['text'\] are missing"):
         mm.reverse_ais(jax.random.key(0), model, params, {"image": images})
-    with pytest.raises(ValueError, match="no document of the evaluated length 3"):
+    with pytest.raises(
+        ValueError, match=r"no example has the evaluated document lengths \(.text.: 3\)"
+    ):
         mm.reverse_ais(jax.random.key(0), model, params, {"image": images, "text": texts})
+
+
+def test_every_document_length_in_one_call_matches_its_exact_log_z():
+    """One ``log Z`` per entry of a list of lengths, in groups of similar lengths; the groups
+    share one compiled program."""
+    model = mm.rbm(mm.ReplicatedSoftmax(4), 2)
+    params = brute_force.random_params(model, 8).replace(lengths=(("v", 3),))
+    lengths = list(range(1, mm.evaluation.ais.LENGTHS_PER_PROGRAM + 5))
+    exact = [mm.exact_log_partition(model, params, lengths={"v": m}) for m in lengths]
+    with count_traces() as traces:
+        result = mm.ais(jax.random.key(0), model, params, num_betas=300, lengths={"v": lengths})
+    assert traces["_ais_log_weights"] == 1
+    assert result.log_z.shape == (len(lengths),) and result.log_weights.shape == (len(lengths), 100)
+    np.testing.assert_allclose(result.log_z, exact, atol=0.1)
+    documents = np.array([[3.0, 1.0, 0.0, 0.0], [0.0, 0.0, 0.0, 1.0], [2.0, 2.0, 2.0, 2.0]])
+    reverse = mm.reverse_ais(
+        jax.random.key(1), model, params, {"v": documents}, num_betas=300, lengths={"v": [4, 1, 8]}
+    )
+    np.testing.assert_allclose(reverse.log_z, [exact[3], exact[0], exact[7]], atol=0.1)
+
+
+def test_lists_of_lengths_must_agree():
+    model, lengths = TINY_MODELS["multimodal_dbm"]
+    params = brute_force.random_params(model, 1).replace(lengths=tuple(lengths.items()))
+    with pytest.raises(ValueError, match="one common size"):
+        mm.ais(jax.random.key(0), model, params, lengths={"text": [[1, 2]]})
+    with pytest.raises(ValueError, match=r"needs a positive whole total count M, got 2\.5"):
+        mm.ais(jax.random.key(0), model, params, lengths={"text": [3, 2.5]})
