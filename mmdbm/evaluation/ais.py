@@ -638,9 +638,12 @@ def reverse_ais(
       data: ``{visible layer: Array[b, n]}`` for every visible layer, the starting points.
       num_chains: chains (at least 2) of each length; the examples are taken in a random
         order, again and again if there are fewer.
-      num_betas, schedule, base, lengths, progress, mesh: as for ``ais`` (the same default
-        base, the same schedule run backwards, one estimate per entry of list-valued
-        ``lengths``).
+      num_betas: number of inverse temperatures, as for ``ais``.
+      schedule: as for ``ais``; it is run backwards, from 1 to 0.
+      base: as for ``ais`` (the same default, ``marginal_base``).
+      lengths: as for ``ais``: one estimate per entry of list-valued lengths.
+      progress: show a progress bar.
+      mesh: a device mesh to split the chains over, as for ``ais``.
       num_posterior_steps: Gibbs steps with the visible layers clamped that draw the hidden
         layers of each starting state.
 
