@@ -181,16 +181,27 @@ def print_table(rows: list[dict]) -> None:
             )
 
 
-def main(size: str, output: Path | None, variants: tuple[str, ...] = VARIANTS) -> list[dict]:
+PARTS = ("multimodal", "mnist")
+
+
+def main(
+    size: str,
+    output: Path | None,
+    variants: tuple[str, ...] = VARIANTS,
+    parts: tuple[str, ...] = PARTS,
+) -> list[dict]:
     s = SIZES[size]
     print(f"machine: {platform.machine()}, JAX {jax.__version__} on {jax.devices()}")
-    datasets = quality.paired_datasets(quality.SIZES[s["quality"]])
-    rows = [
-        multimodal_row(dataset, variant, s["epochs"])
-        for dataset in datasets
-        for variant in variants
-    ]
-    rows += [mnist_row(s, variant) for variant in variants]
+    rows = []
+    if "multimodal" in parts:
+        datasets = quality.paired_datasets(quality.SIZES[s["quality"]])
+        rows += [
+            multimodal_row(dataset, variant, s["epochs"])
+            for dataset in datasets
+            for variant in variants
+        ]
+    if "mnist" in parts:
+        rows += [mnist_row(s, variant) for variant in variants]
     print_table(rows)
     if output is not None:
         output.write_text(json.dumps(rows, indent=1))
@@ -204,5 +215,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help="comma-separated variants to run"
     )
+    parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated parts to run")
     arguments = parser.parse_args()
-    main(arguments.size, arguments.output, tuple(arguments.variants.split(",")))
+    variants, parts = (tuple(value.split(",")) for value in (arguments.variants, arguments.parts))
+    main(arguments.size, arguments.output, variants, parts)
