@@ -162,7 +162,7 @@ def mnist_row(s: dict, variant: str) -> dict:
 
 
 def print_table(rows: list[dict]) -> None:
-    print("\n| dataset | optimizer | joint | query only | joint spread | gap closed | MF change |")
+    print("\n| dataset | setting | joint | query only | joint spread | gap closed | MF change |")
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         if r["dataset"] == "MNIST DBM":

@@ -504,7 +504,7 @@ def _warn_if_degenerate(result: AISResult, num_betas: int) -> None:
         f"[{float(low[worst]):.2f}, {float(high[worst]):.2f}] need not hold log Z; raise "
         f"num_betas (now {num_betas})",
         AISWarning,
-        stacklevel=3,
+        stacklevel=4,
     )
 
 
