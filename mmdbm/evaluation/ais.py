@@ -6,9 +6,9 @@ on the other class ``A`` and the intermediate distributions are
     p_beta(x_A) ∝ mu(x_A) exp(-F_beta(x_A)),   F_beta = the free energy under theta_beta,
     theta_beta = (1 - beta) theta_0 + beta theta,
 
-where the base model ``theta_0`` has zero weights (its biases and sigmas are the model's own,
-or those of ``base``, e.g. fitted to data: the base-rate model of Salakhutdinov & Murray 2008),
-so every layer is independent under it and ``log Z_0 = sum_l log Z_l(0)`` is exact. Each chain
+where the base model ``theta_0`` has zero weights (its biases and sigmas are those of
+``base``, by default ``marginal_base``), so every layer is independent under it and
+``log Z_0 = sum_l log Z_l(0)`` is exact. Each chain
 starts with an exact draw from ``p_0``, and at every ``beta_k`` adds
 ``F_{beta_{k-1}}(x) - F_{beta_k}(x)`` to its log-weight before one block Gibbs transition
 (``B ~ p(B | A)``, then ``A ~ p(A | B)``) that leaves ``p_{beta_k}`` invariant (Neal 2001).
@@ -16,7 +16,8 @@ starts with an exact draw from ``p_0``, and at every ``beta_k`` adds
 average (Jensen): a stochastic lower bound, and log-likelihoods from it are optimistic.
 
 The default base model is the product of independent layers whose marginals match the
-model's, estimated by a short Gibbs run (``marginal_base``). That makes the path between the
+model's, estimated by a short Gibbs run (``marginal_base``: the base-rate model of
+Salakhutdinov & Murray 2008 for every layer). That makes the path between the
 two independent of how the model is parameterised: a base with the model's own biases can sit
 far from the model when large biases and weights cancel (centered models), and the estimate
 then falls far below ``log Z`` with a tight interval.
