@@ -22,6 +22,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from mmdbm.energy import layer_free_energy, summed_class
+from mmdbm.evaluation.ais import AISResult
 from mmdbm.graph import Model
 from mmdbm.inference.mean_field import mean_field_batch
 from mmdbm.params import Params
@@ -83,10 +84,10 @@ def _bounds(
 def _check_log_z(model: Model, visible: Mapping[str, Array], log_z: object) -> None:
     """``log_z`` is one number, or one per example, and one number only where every example
     has the same document lengths: each length M has its own Z."""
-    if isinstance(log_z, tuple):
+    if isinstance(log_z, AISResult):
         raise ValueError(
             "log_z: pass the estimate itself (result.log_z, or a bound of it), not the "
-            f"{type(log_z).__name__}"
+            "AISResult"
         )
     num_examples = next(iter(visible.values())).shape[0]
     if np.ndim(log_z) not in (0, 1) or np.size(log_z) not in (1, num_examples):
