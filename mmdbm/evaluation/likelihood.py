@@ -86,8 +86,7 @@ def _check_log_z(model: Model, visible: Mapping[str, Array], log_z: object) -> N
     has the same document lengths: each length M has its own Z."""
     if isinstance(log_z, AISResult):
         raise ValueError(
-            "log_z: pass the estimate itself (result.log_z, or a bound of it), not the "
-            "AISResult"
+            "log_z: pass the estimate itself (result.log_z, or a bound of it), not the AISResult"
         )
     num_examples = next(iter(visible.values())).shape[0]
     if np.ndim(log_z) not in (0, 1) or np.size(log_z) not in (1, num_examples):
