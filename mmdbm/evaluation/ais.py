@@ -46,14 +46,12 @@ from tqdm.auto import tqdm
 from mmdbm import distributed
 from mmdbm.energy import (
     bias_only_args,
-    count_totals,
     layer_free_energy,
-    layer_mean,
     layer_sample,
     summed_class,
 )
 from mmdbm.graph import Model
-from mmdbm.inference.gibbs import advance, gibbs
+from mmdbm.inference.gibbs import averaged_means, gibbs, run_chains
 from mmdbm.params import Params
 from mmdbm.units import Gaussian, ReplicatedSoftmax
 from mmdbm.validation import (
@@ -198,29 +196,14 @@ def _marginal_means(
             for name, bias in params.biases.items()
         }
     )
-    init_key, run_key = jax.random.split(rng_key)
-    chains = jax.vmap(sampler.init, in_axes=(0, None, None, None))(
-        jax.random.split(init_key, num_chains), neutral, {}, totals
-    )
-    burn_in = num_steps // 2
 
-    def means_of(layers: dict[str, Array]) -> dict[str, Array]:
-        layer_totals = count_totals(model, layers, {})
-        return {name: layer_mean(model, params, layers, name, layer_totals) for name in layers}
+    def one_chain(key: Array) -> dict[str, Array]:
+        init_key, run_key = jax.random.split(key)
+        state = sampler.init(init_key, neutral, {}, totals)
+        return averaged_means(run_key, model, params, state, tuple(model.layers), num_steps)
 
-    def step(carry, inputs):
-        state, sums = carry
-        key, index = inputs
-        keys = jax.random.split(key, num_chains)
-        state = jax.vmap(sampler.step, in_axes=(0, 0, None))(keys, state, params)
-        weight = (index >= burn_in).astype(jnp.float32)
-        means = jax.tree.map(lambda m: jnp.mean(m, axis=0), jax.vmap(means_of)(state.layers))
-        return (state, jax.tree.map(lambda total, m: total + weight * m, sums, means)), None
-
-    sums = {name: jnp.zeros(unit.n) for name, unit in model.layers.items()}
-    steps = (jax.random.split(run_key, num_steps), jnp.arange(num_steps))
-    (_, sums), _ = jax.lax.scan(step, (chains, sums), steps)
-    return jax.tree.map(lambda total: total / (num_steps - burn_in), sums)
+    means = jax.vmap(one_chain)(jax.random.split(rng_key, num_chains))
+    return jax.tree.map(lambda m: jnp.mean(m, axis=0), means)
 
 
 def _checked_schedule(num_betas: int, schedule: Array | None) -> np.ndarray:
@@ -253,6 +236,8 @@ def _length_table(
             f"one common size; got {lengths!r}"
         )
     count = sizes.pop() if sizes else None
+    if count == 0:
+        raise ValueError("lengths: the lists of total counts M are empty")
     rows = [
         check_lengths(
             model,
@@ -262,8 +247,6 @@ def _length_table(
         )
         for row in range(1 if count is None else count)
     ]
-    if count == 0:
-        raise ValueError("lengths: the lists of total counts M are empty")
     table = {name: np.array([float(row[name]) for row in rows], np.float32) for name in rows[0]}
     return table, count is not None
 
@@ -328,15 +311,10 @@ def _starts_from_data(
     """The sampled class of each length's chains, drawn by ``num_steps`` Gibbs steps with the
     visible layers clamped at ``observed`` (``{layer: Array[lengths, chains, n]}``)."""
     _, sampled = _classes(model)
-    sampler = gibbs(model)
 
     def one_length(key: Array, examples: dict[str, Array]) -> dict[str, Array]:
-        init_key, run_key = jax.random.split(key)
         num_chains = jax.tree.leaves(examples)[0].shape[0]
-        chains = jax.vmap(sampler.init, in_axes=(0, None, 0, None))(
-            jax.random.split(init_key, num_chains), params, examples, {}
-        )
-        layers = advance(model, run_key, chains, params, num_steps)[0].layers
+        layers = run_chains(key, model, params, examples, {}, num_chains, num_steps, None)
         return {name: layers[name] for name in sampled}
 
     return jax.vmap(one_length)(keys, observed)
@@ -478,12 +456,9 @@ def _run(
                 bar.update(last - first)
             log_weights.append(log_w)
             log_z_bases.append(_base_log_partitions(job.model, bases, totals))
-    flat = groups.reshape(-1)
-    first_position = np.empty(num_lengths, int)
-    for position in reversed(range(len(flat))):
-        first_position[flat[position]] = position
+    position = np.argsort(groups.reshape(-1)[:num_lengths])  # the padding comes last
     log_weights, log_z_bases = jnp.concatenate(log_weights), jnp.concatenate(log_z_bases)
-    return log_weights[first_position], log_z_bases[first_position]
+    return log_weights[position], log_z_bases[position]
 
 
 def _warn_if_degenerate(result: AISResult, num_betas: int) -> None:

@@ -21,7 +21,7 @@ from flax import struct
 from jax.sharding import Mesh
 
 from mmdbm import distributed
-from mmdbm.energy import bias_only_args, conditional_args, count_totals
+from mmdbm.energy import bias_only_args, conditional_args, count_totals, layer_mean
 from mmdbm.graph import Model
 from mmdbm.params import Params
 from mmdbm.validation import (
@@ -169,6 +169,38 @@ def advance(
     return chains.replace(layers=layers), drawn_from
 
 
+def averaged_means(
+    rng_key: Array,
+    model: Model,
+    params: Params,
+    state: GibbsState,
+    names: tuple[str, ...],
+    num_steps: int,
+) -> dict[str, Array]:
+    """One chain's conditional means of the layers ``names``, averaged over the second half
+    of ``num_steps`` Gibbs steps from ``state`` (a Rao-Blackwellised estimate of their means
+    under the chain's distribution)."""
+    step = build_kernel(model)
+    burn_in = num_steps // 2
+
+    def one_step(carry, inputs):
+        state, sums = carry
+        key, index = inputs
+        state = step(key, state, params)
+        totals = count_totals(model, state.layers, {})
+        weight = (index >= burn_in).astype(jnp.float32)
+        sums = {
+            name: sums[name] + weight * layer_mean(model, params, state.layers, name, totals)
+            for name in names
+        }
+        return (state, sums), None
+
+    sums = {name: jnp.zeros(model.layers[name].n) for name in names}
+    steps = (jax.random.split(rng_key, num_steps), jnp.arange(num_steps))
+    (_, sums), _ = jax.lax.scan(one_step, (state, sums), steps)
+    return {name: total / (num_steps - burn_in) for name, total in sums.items()}
+
+
 def sample(
     rng_key: Array,
     model: Model,
@@ -219,11 +251,11 @@ def sample(
     if mesh is not None:
         distributed.check_divisible("num_chains", num_chains, mesh)
         sharding = distributed.sharded(mesh)
-    return _run_chains(rng_key, model, params, observed, lengths, num_chains, num_steps, sharding)
+    return run_chains(rng_key, model, params, observed, lengths, num_chains, num_steps, sharding)
 
 
 @partial(jax.jit, static_argnames=("model", "num_chains", "num_steps", "sharding"))
-def _run_chains(
+def run_chains(
     rng_key: Array,
     model: Model,
     params: Params,
@@ -233,6 +265,8 @@ def _run_chains(
     num_steps: int,
     sharding: jax.sharding.Sharding | None,
 ) -> dict[str, Array]:
+    """``sample`` without the checks: ``num_chains`` chains with ``observed`` (one row per
+    chain) clamped, drawn from the biases and advanced by ``num_steps`` Gibbs steps."""
     init_key, run_key = jax.random.split(rng_key)
     chains = jax.vmap(gibbs(model).init, in_axes=(0, None, 0, None))(
         jax.random.split(init_key, num_chains), params, observed, lengths

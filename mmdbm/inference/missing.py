@@ -16,9 +16,8 @@ from functools import partial
 import jax
 import jax.numpy as jnp
 
-from mmdbm.energy import count_totals, layer_mean
 from mmdbm.graph import Model
-from mmdbm.inference.gibbs import gibbs
+from mmdbm.inference.gibbs import averaged_means, gibbs
 from mmdbm.inference.mean_field import mean_field_batch
 from mmdbm.params import Params
 from mmdbm.units import ReplicatedSoftmax
@@ -54,25 +53,11 @@ def _gibbs_means(
     """Per example: the conditional means of ``missing`` averaged over the second half of
     ``num_steps`` Gibbs steps in each of ``num_chains`` chains (a Rao-Blackwellised estimate)."""
     sampler = gibbs(model)
-    burn_in = num_steps // 2
 
     def one_chain(key: Array, observed_one: dict[str, Array]) -> dict[str, Array]:
         init_key, run_key = jax.random.split(key)
         state = sampler.init(init_key, params, observed_one, lengths)
-
-        def one_step(state, inputs):
-            key, index = inputs
-            state = sampler.step(key, state, params)
-            totals = count_totals(model, state.layers, {})
-            weight = (index >= burn_in).astype(jnp.float32)
-            means = {
-                n: weight * layer_mean(model, params, state.layers, n, totals) for n in missing
-            }
-            return state, means
-
-        steps = (jax.random.split(run_key, num_steps), jnp.arange(num_steps))
-        _, means = jax.lax.scan(one_step, state, steps)
-        return {name: jnp.sum(m, axis=0) / (num_steps - burn_in) for name, m in means.items()}
+        return averaged_means(run_key, model, params, state, missing, num_steps)
 
     def one_example(key: Array, observed_one: dict[str, Array]) -> dict[str, Array]:
         means = jax.vmap(one_chain, in_axes=(0, None))(

@@ -137,4 +137,4 @@ def test_sample_traces_once_for_repeated_calls():
         for seed in range(3):
             params = params.replace(biases={k: b + 0.1 for k, b in params.biases.items()})
             mm.sample(jax.random.key(seed), model, params, num_chains=7, num_steps=4)
-    assert traces["_run_chains"] == 1
+    assert traces["run_chains"] == 1
