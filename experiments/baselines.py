@@ -3,6 +3,7 @@ SVM and LDA topics (scikit-learn), scored on the same rows as the model."""
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -37,11 +38,34 @@ def linear_svm(
 
 
 def lda(train_counts: np.ndarray, num_topics: int, *, seed: int = 0) -> LatentDirichletAllocation:
-    """LDA (Blei, Ng & Jordan 2003) fitted by batch variational Bayes to word counts."""
+    """LDA (Blei, Ng & Jordan 2003) fitted by batch variational Bayes to word counts, in
+    double precision. Some OpenBLAS kernels raise the floating-point "invalid" flag on finite
+    products (numpy/numpy#24067), which NumPy reports as a warning; the fitted topics are
+    checked for finiteness instead, so a real NaN is still an error."""
     model = LatentDirichletAllocation(
         n_components=num_topics, learning_method="batch", max_iter=50, random_state=seed
     )
-    return model.fit(train_counts)
+    with _blas_flags_ignored():
+        model.fit(np.asarray(train_counts, dtype=np.float64))
+    if not np.all(np.isfinite(model.components_)):
+        raise FloatingPointError("LDA's fitted topics are not finite")
+    return model
+
+
+def lda_topic_weights(model: LatentDirichletAllocation, counts: np.ndarray) -> np.ndarray:
+    """The documents' variational topic weights (unnormalised Dirichlet parameters)."""
+    with _blas_flags_ignored():
+        weights = model.transform(np.asarray(counts, dtype=np.float64))
+    if not np.all(np.isfinite(weights)):
+        raise FloatingPointError("LDA's topic weights are not finite")
+    return weights
+
+
+@contextlib.contextmanager
+def _blas_flags_ignored():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "invalid value encountered in dot", RuntimeWarning)
+        yield
 
 
 def lda_topics(
@@ -54,7 +78,9 @@ def lda_topics(
 ) -> np.ndarray:
     """Class probabilities from logistic regression on LDA topic proportions."""
     model = lda(train_counts, num_topics, seed=seed)
-    return logistic_regression(model.transform(train_counts), labels, model.transform(test_counts))
+    return logistic_regression(
+        lda_topic_weights(model, train_counts), labels, lda_topic_weights(model, test_counts)
+    )
 
 
 def lda_log_likelihood(model: LatentDirichletAllocation, counts: np.ndarray) -> np.ndarray:
@@ -63,7 +89,8 @@ def lda_log_likelihood(model: LatentDirichletAllocation, counts: np.ndarray) -> 
     with the multinomial coefficient ``mu`` as in ``mm.log_likelihood`` (so that
     ``mm.per_word_perplexity`` applies). Using the document to infer ``theta`` makes this
     optimistic (a lower perplexity than LDA's true one)."""
-    theta = model.transform(counts)
+    counts = np.asarray(counts, dtype=np.float64)
+    theta = lda_topic_weights(model, counts)
     theta /= theta.sum(axis=1, keepdims=True)
     beta = model.components_ / model.components_.sum(axis=1, keepdims=True)
     coefficients = gammaln(counts.sum(axis=1) + 1) - gammaln(counts + 1).sum(axis=1)
