@@ -3,8 +3,11 @@ and ``demo``.
 
 Configs are named (``mnist_tags``) or given as files; any key can be overridden as
 ``--config.train.num_epochs=3``. Each run has a work directory holding its config, metrics
-(JSON lines), checkpoints, parameters and report. Mistakes (unknown configs or keys, bad
-values, missing or corrupt data) end with one line on standard error and exit status 2.
+(JSON lines), checkpoints, parameters and report; one process at a time may use it, and
+``--resume`` continues the run only with the config it was started with (a larger
+``train.num_epochs`` extends it). Mistakes (unknown configs or keys, bad values, missing or
+corrupt data) end with one line on standard error and exit status 2, before anything is
+written; Ctrl-C ends with one line saying how to resume (exit status 130).
 """
 
 from __future__ import annotations
@@ -35,6 +38,12 @@ except ImportError as missing:
     ) from missing
 
 PREFIX = "--config."
+
+
+class Interrupted(Exception):
+    """Ctrl-C during training, with how to continue."""
+
+
 DEMO_CONFIG = "mnist_tags"
 
 
@@ -49,7 +58,12 @@ def _parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="pretrain and train a config's model")
     train.add_argument("--config", required=True, help="a config name or a config file")
     train.add_argument("--workdir", help="the run's directory (default: runs/CONFIG-TIME)")
-    train.add_argument("--resume", action="store_true", help="continue the run in --workdir")
+    train.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the run in --workdir: the same config and overrides, where a larger "
+        "train.num_epochs extends it",
+    )
     train.add_argument("--no-report", action="store_true", help="skip the evaluation")
     evaluate = commands.add_parser("evaluate", help="evaluate a trained run, write its report")
     evaluate.add_argument("--workdir", required=True)
@@ -105,7 +119,13 @@ def _config(spec: str, overrides: list[str]) -> ml_collections.ConfigDict:
 def _train_and_report(
     config: ml_collections.ConfigDict, workdir: Path, *, resume: bool, report: bool
 ) -> None:
-    pipeline.train(config, workdir, resume=resume)
+    try:
+        pipeline.train(config, workdir, resume=resume)
+    except KeyboardInterrupt:
+        raise Interrupted(
+            f"interrupted; the run in {workdir} continues from its last checkpoint with the "
+            "same command and --resume"
+        ) from None
     print(f"trained: {workdir}")
     if report:
         print(write_report(workdir))
@@ -113,6 +133,9 @@ def _train_and_report(
 
 
 def _generate(workdir: Path, images: list[int], tags: list[str]) -> None:
+    queries = [t.split() for t in tags]
+    if not all(queries):
+        raise ValueError("--tags: each bag of words needs at least one word")
     config, experiment, params = pipeline.restore(workdir)
     if not any(experiment.is_count(m) for m in experiment.modalities):
         raise ValueError(f"{workdir}: generate needs a model with a text (count) modality")
@@ -126,7 +149,6 @@ def _generate(workdir: Path, images: list[int], tags: list[str]) -> None:
         for row, top in zip(images, words, strict=True):
             print(f"test {query} {row}: {' '.join(top)}")
     if tags:
-        queries = [t.split() for t in tags]
         _, found = generate.images_for(
             jax.random.key(config.seed),
             experiment,
@@ -149,13 +171,10 @@ def run(argv: Sequence[str]) -> None:
     if overrides and command in ("evaluate", "generate"):
         raise ValueError(f"{command} reads the config saved in --workdir; it takes no overrides")
     if command == "train":
+        if known.resume and not known.workdir:
+            raise ValueError("--resume needs the --workdir of the run to continue")
         workdir = Path(known.workdir) if known.workdir else _default_workdir(known.config)
-        if known.resume:
-            if not known.workdir:
-                raise ValueError("--resume needs the --workdir of the run to continue")
-            config = pipeline.saved_config(workdir)
-        else:
-            config = _config(known.config, overrides)
+        config = _config(known.config, overrides)
         _train_and_report(config, workdir, resume=known.resume, report=not known.no_report)
     elif command == "demo":
         workdir = Path(known.workdir) if known.workdir else _default_workdir("demo")
@@ -196,6 +215,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, TrainingDivergedError) as error:
         print(f"mmdbm: error: {' '.join(str(error).split())}", file=sys.stderr)
         return 2
+    except Interrupted as interruption:
+        print(f"mmdbm: {interruption}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("mmdbm: interrupted", file=sys.stderr)
+        return 130
     return 0
 
 

@@ -21,9 +21,11 @@ import ml_collections
 import numpy as np
 
 from experiments import autoencoder, contrastive, evaluate, generate, pipeline
+from experiments.config import check_config
 from experiments.figures import classification_chart
 from experiments.sweep import expand
 from mmdbm import dbn
+from mmdbm.workdir_lock import owned
 
 COMPARE_TABLE, COMPARE_RESULTS, COMPARE_FIGURE = "compare.md", "compare.json", "compare.png"
 METRICS = ("accuracy", "map", "precision_at_50")
@@ -161,8 +163,16 @@ def run_compare(
     if not seeds:
         raise ValueError("compare needs at least one seed")
     workdir = Path(workdir)
-    if (workdir / COMPARE_RESULTS).exists():
-        raise ValueError(f"{workdir} already holds a comparison; choose another workdir")
+    check_config(config)
+    with owned(workdir):
+        if (workdir / COMPARE_RESULTS).exists():
+            raise ValueError(f"{workdir} already holds a comparison; choose another workdir")
+        return _compared(config, seeds, workdir, progress=progress)
+
+
+def _compared(
+    config: ml_collections.ConfigDict, seeds: list[int], workdir: Path, *, progress: bool
+) -> str:
     tables = [
         seed_table(run, workdir / f"seed-{run.seed}", progress=progress)
         for _, run in expand(config, seeds, {})

@@ -21,6 +21,7 @@ from __future__ import annotations
 import ast
 import importlib
 import importlib.util
+import math
 from pathlib import Path
 
 import ml_collections
@@ -45,7 +46,10 @@ def load_config(spec: str) -> ml_collections.ConfigDict:
         raise ValueError(f"config file {spec} does not exist")
     module_spec = importlib.util.spec_from_file_location(f"_config_{path.stem}", path)
     module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
+    try:
+        module_spec.loader.exec_module(module)
+    except SyntaxError as error:
+        raise ValueError(f"config file {path}: line {error.lineno}: {error.msg}") from None
     if not hasattr(module, "get_config"):
         raise ValueError(f"config file {path} has no get_config()")
     config = module.get_config()
@@ -94,6 +98,84 @@ def with_overrides(config: ml_collections.ConfigDict, assignments: list[str]) ->
     """Apply each ``key.path=value`` assignment in order."""
     for assignment in assignments:
         override(config, assignment)
+
+
+COUNTS = (
+    "pretrain.num_epochs",
+    "pretrain.batch_size",
+    "train.num_epochs",
+    "train.batch_size",
+    "train.num_chains",
+    "train.num_gibbs_steps",
+    "train.num_mean_field_steps",
+    "baselines.num_epochs",
+    "baselines.batch_size",
+    "evaluate.num_inference_steps",
+    "evaluate.num_ais_chains",
+    "evaluate.num_ais_betas",
+    "evaluate.num_topics",
+    "evaluate.num_documents",
+)
+RATES = ("pretrain.learning_rate", "train.learning_rate", "baselines.learning_rate")
+# Keys a resumed run may change: how long it trains, and how it is evaluated afterwards.
+RESUMABLE_CHANGES = ("train.num_epochs", "evaluate.")
+
+
+def _get(config: ml_collections.ConfigDict, path: str) -> object:
+    node = config
+    for name in path.split("."):
+        node = node[name]
+    return node
+
+
+def check_config(config: ml_collections.ConfigDict) -> None:
+    """Refuse settings no run can use, before anything is loaded or written: counts that are
+    not positive ints, rates that are not positive and finite, a negative weight decay, seed
+    or data limit.
+
+    Raises:
+      ValueError: naming the key and the value.
+    """
+    for path in COUNTS:
+        value = _get(config, path)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"config key {path!r} must be a positive int, got {value!r}")
+    rates = [*RATES, *(f"modalities.{m}.learning_rate" for m in config.modalities)]
+    for path in rates:
+        value = _get(config, path)
+        if not _is_number(value) or not 0 < value < math.inf:
+            raise ValueError(f"config key {path!r} must be a positive finite rate, got {value!r}")
+    for path in ("seed", "data.limit"):
+        value = _get(config, path)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError(f"config key {path!r} must be an int >= 0, got {value!r}")
+    decay = config.train.weight_decay
+    if not _is_number(decay) or not 0 <= decay < math.inf:
+        raise ValueError(f"config key 'train.weight_decay' must be finite and >= 0, got {decay!r}")
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def config_changes(
+    started: ml_collections.ConfigDict, requested: ml_collections.ConfigDict
+) -> dict[str, tuple[object, object]]:
+    """``{dotted key: (started value, requested value)}`` for every key whose value differs
+    (a key absent from one config has the value ``None`` there)."""
+    flat = [_flattened(c.to_dict()) for c in (started, requested)]
+    keys = sorted(flat[0].keys() | flat[1].keys())
+    return {k: (flat[0].get(k), flat[1].get(k)) for k in keys if flat[0].get(k) != flat[1].get(k)}
+
+
+def _flattened(tree: dict, prefix: str = "") -> dict[str, object]:
+    items = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            items |= _flattened(value, f"{prefix}{key}.")
+        else:
+            items[f"{prefix}{key}"] = list(value) if isinstance(value, tuple) else value
+    return items
 
 
 def base_config() -> ml_collections.ConfigDict:

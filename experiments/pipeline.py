@@ -16,7 +16,9 @@ import ml_collections
 import numpy as np
 
 import mmdbm as mm
+from experiments.config import RESUMABLE_CHANGES, check_config, config_changes
 from mmdbm.checkpoint import Checkpoints
+from mmdbm.workdir_lock import owned
 
 UNITS = {
     "bernoulli": mm.Bernoulli,
@@ -230,19 +232,58 @@ def train(
     without it, a ``workdir`` that already holds a run is refused, never overwritten.
     """
     workdir = Path(workdir)
-    if (workdir / CONFIG_FILE).exists() and not resume:
-        raise ValueError(f"{workdir} already holds a run; choose another workdir or resume it")
+    check_config(config)
     experiment = prepare(config)
     data = experiment.inputs("train")
-    workdir.mkdir(parents=True, exist_ok=True)
-    (workdir / CONFIG_FILE).write_text(config.to_json(indent=2))
+    rows = len(next(iter(data.values())))
+    for key in ("pretrain.batch_size", "train.batch_size"):
+        group, name = key.split(".")
+        if config[group][name] > rows:
+            raise ValueError(
+                f"config key {key!r} is {config[group][name]}, more than the {rows} complete "
+                f"training rows (data.limit={config.data.limit})"
+            )
+    with owned(workdir):
+        _claim(workdir, config, resume)
+        return _trained(config, experiment, workdir, resume=resume, progress=progress)
+
+
+def _claim(workdir: Path, config: ml_collections.ConfigDict, resume: bool) -> None:
+    """Write the config of a new run to ``workdir``, or check that a run to resume was
+    started with it (only ``RESUMABLE_CHANGES`` may differ) and record the change."""
+    if (workdir / CONFIG_FILE).exists() and not resume:
+        raise ValueError(f"{workdir} already holds a run; choose another workdir or resume it")
+    if resume and (workdir / CONFIG_FILE).exists():
+        changes = config_changes(saved_config(workdir), config)
+        fixed = {k: v for k, v in changes.items() if not k.startswith(RESUMABLE_CHANGES)}
+        if fixed:
+            differences = ", ".join(f"{k}={old!r} (now {new!r})" for k, (old, new) in fixed.items())
+            raise ValueError(
+                f"cannot resume the run in {workdir}: it was started with {differences}; give "
+                "the config and overrides it was started with (only train.num_epochs and "
+                "evaluate.* may change)"
+            )
+    temporary = workdir / (CONFIG_FILE + ".tmp")
+    temporary.write_text(config.to_json(indent=2))
+    temporary.replace(workdir / CONFIG_FILE)
+
+
+def _trained(
+    config: ml_collections.ConfigDict,
+    experiment: Experiment,
+    workdir: Path,
+    *,
+    resume: bool,
+    progress: bool,
+) -> mm.Params:
+    data = experiment.inputs("train")
     with Checkpoints(workdir / PRETRAINED_DIR, max_to_keep=1) as saved:
         template = experiment.model.init(jax.random.key(0), data)
         if saved.latest_epoch() is None:
             params = pretrained(experiment, data, progress=progress)
             saved.save(config.pretrain.num_epochs, params)
         else:
-            params = saved.restore(saved.latest_epoch(), template)
+            params = saved.restore_newest(template)[1]
     t = config.train
     num_steps = steps_of(config, len(next(iter(data.values()))))
     params, _ = mm.fit(
@@ -277,7 +318,10 @@ def saved_config(workdir: str | Path) -> ml_collections.ConfigDict:
     path = Path(workdir) / CONFIG_FILE
     if not path.exists():
         raise ValueError(f"{workdir} holds no run ({CONFIG_FILE} is missing); run mmdbm train")
-    config = ml_collections.ConfigDict(json.loads(path.read_text()))
+    try:
+        config = ml_collections.ConfigDict(json.loads(path.read_text()))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not a readable config ({error})") from None
     config.lock()
     return config
 

@@ -22,9 +22,10 @@ from tqdm.auto import tqdm
 
 import mmdbm as mm
 from experiments import evaluate, pipeline
-from experiments.config import override, parse_value
+from experiments.config import check_config, override, parse_value
 from mmdbm.checkpoint import Checkpoints
 from mmdbm.training.state import all_finite
+from mmdbm.workdir_lock import LOCK_FILE, owned
 
 VMAPPED = ("seed", "train.learning_rate")
 SWEEP_TABLE, SWEEP_RESULTS = "sweep.md", "sweep.json"
@@ -137,9 +138,22 @@ def run_sweep(
     ``workdir/run-NNN``, the per-run numbers to ``sweep.json`` and the table (mean +- std
     over seeds) to ``sweep.md``; return the table."""
     workdir = Path(workdir)
-    if workdir.exists() and any(workdir.iterdir()):
-        raise ValueError(f"{workdir} is not empty; choose another workdir for the sweep")
     runs = expand(config, seeds, grid)
+    for _, run in runs:
+        check_config(run)
+    with owned(workdir):
+        if any(path.name != LOCK_FILE for path in workdir.iterdir()):
+            raise ValueError(f"{workdir} is not empty; choose another workdir for the sweep")
+        return _swept(runs, list(grid), workdir, progress=progress)
+
+
+def _swept(
+    runs: list[tuple[dict, ml_collections.ConfigDict]],
+    grid_keys: list[str],
+    workdir: Path,
+    *,
+    progress: bool,
+) -> str:
     groups: dict[str, list[int]] = {}
     for index, (_, run) in enumerate(runs):
         groups.setdefault(_shape_key(run), []).append(index)
@@ -163,7 +177,7 @@ def run_sweep(
                 **numbers,
             }
     (workdir / SWEEP_RESULTS).write_text(json.dumps(records, indent=2))
-    table = sweep_table(records, list(grid))
+    table = sweep_table(records, grid_keys)
     (workdir / SWEEP_TABLE).write_text(table)
     return table
 

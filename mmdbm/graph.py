@@ -36,6 +36,13 @@ class Model:
     """
 
     def __init__(self, layers: Mapping[str, Unit], edges: Sequence[tuple[str, str]]):
+        if not isinstance(layers, Mapping):
+            raise ValueError(f"layers must be a dict {{name: unit}}, got {type(layers).__name__}")
+        if isinstance(edges, str) or not isinstance(edges, Sequence | set):
+            raise ValueError(f"edges must be a list of (lower, upper) pairs, got {edges!r}")
+        for edge in edges:
+            if isinstance(edge, str) or not isinstance(edge, Sequence) or len(edge) != 2:
+                raise ValueError(f"edge {edge!r} must be a (lower, upper) pair of layer names")
         self._layers = tuple((name, unit) for name, unit in layers.items())
         self.edges = tuple((lower, upper) for lower, upper in edges)
         _check_structure(self._layers, self.edges)
@@ -66,6 +73,9 @@ class Model:
         rounded mean document length. Without data, Gaussian layers start at ``log_sigma = 0``.
         """
         data = {} if data is None else check_layers(self, data, what="data", batched=True)
+        for name, values in data.items():
+            if len(values) == 0:
+                raise ValueError(f"data: layer '{name}' has no rows; init needs examples")
         data = {name: np.asarray(values, np.float64) for name, values in data.items()}
         keys = jax.random.split(rng_key, len(self.edges))
         weights = {
@@ -195,6 +205,9 @@ def dbm(visible: Unit, hidden: Sequence[Unit | int]) -> Model:
     return Model(dict(zip(names, units, strict=True)), list(itertools.pairwise(names)))
 
 
+JOINT = "joint"
+
+
 def multimodal_dbm(
     pathways: Mapping[str, tuple[Unit, Sequence[Unit | int]]], joint: Unit | int
 ) -> Model:
@@ -215,10 +228,20 @@ def multimodal_dbm(
             raise ValueError(
                 f"pathway '{modality}': expected (visible unit, [hidden layers]), got {pathway!r}"
             )
+        if modality == JOINT:
+            raise ValueError(f"pathway '{JOINT}': the name is reserved for the shared layer")
         visible, hidden = pathway
         names = [modality] + [f"{modality}_h{depth}" for depth in range(1, len(hidden) + 1)]
+        taken = [
+            name for name in names if name in layers or (name in pathways and name != modality)
+        ]
+        if taken:
+            raise ValueError(
+                f"pathway '{modality}': its layer names {taken} collide with another pathway's "
+                f"(modality m names its hidden layers m_h1, m_h2, ...)"
+            )
         layers.update(zip(names, [visible] + [_as_unit(layer) for layer in hidden], strict=True))
         edges += list(itertools.pairwise(names))
-        edges.append((names[-1], "joint"))
-    layers["joint"] = _as_unit(joint)
+        edges.append((names[-1], JOINT))
+    layers[JOINT] = _as_unit(joint)
     return Model(layers, edges)

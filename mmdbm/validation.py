@@ -31,6 +31,20 @@ def check_count(name: str, value: object, *, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_non_negative(name: str, value: object, *, positive: bool = False) -> float:
+    """``value`` as a float if it is a finite number >= 0 (> 0 with ``positive``)."""
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, int | float | np.integer | np.floating)
+        or not np.isfinite(value)
+        or (positive and value <= 0)
+        or value < 0
+    ):
+        kind = "a positive finite number" if positive else "a finite number >= 0"
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return float(value)
+
+
 def check_layers(
     model: Model, arrays: Mapping[str, object], *, what: str, batched: bool | None
 ) -> dict[str, Array]:
@@ -180,7 +194,8 @@ def sampled_count_layers(model: Model, given: Mapping[str, object]) -> tuple[str
 
 
 def check_params(model: Model, params: Params) -> None:
-    """Check that ``params`` has the keys and shapes of ``model``'s parameters."""
+    """Check that ``params`` has the keys and shapes of ``model``'s parameters and, where the
+    values are concrete, that they are finite."""
     if not isinstance(params, Params):
         raise ValueError(f"params must be mm.Params, got {type(params).__name__}")
     expected = {
@@ -200,4 +215,9 @@ def check_params(model: Model, params: Params) -> None:
             if np.shape(arrays[key]) != shape:
                 raise ValueError(
                     f"params.{field}['{key}'] has shape {np.shape(arrays[key])}, expected {shape}"
+                )
+            values = arrays[key]
+            if not isinstance(values, jax.core.Tracer) and not np.all(np.isfinite(values)):
+                raise ValueError(
+                    f"params.{field}['{key}'] holds non-finite values (NaN or infinity)"
                 )

@@ -6,7 +6,7 @@ import contextlib
 import json
 import time
 import warnings
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import jax
@@ -23,7 +23,8 @@ from mmdbm.inference.gibbs import shard_chains
 from mmdbm.params import Params
 from mmdbm.training.estimators import EstimatorInfo, GradientEstimator, pcd
 from mmdbm.training.optimizer import default_optimizer
-from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
+from mmdbm.training.run_record import check_resumable, record, run_settings
+from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch, unsoundness
 from mmdbm.validation import (
     check_count,
     check_lengths,
@@ -31,11 +32,55 @@ from mmdbm.validation import (
     check_training_data,
     sampled_count_layers,
 )
+from mmdbm.workdir_lock import owned
 
 Array = jax.Array
 
 METRICS_FILE = "metrics.jsonl"
 CHECKPOINT_DIR = "checkpoints"
+
+
+@contextlib.contextmanager
+def _run_directory(
+    workdir: str | Path | None, max_checkpoints: int
+) -> Iterator[Checkpoints | None]:
+    """The run's checkpoints, with the work directory held by this process (``None``
+    without a workdir)."""
+    if workdir is None:
+        yield None
+        return
+    with (
+        owned(workdir),
+        Checkpoints(Path(workdir) / CHECKPOINT_DIR, max_to_keep=max_checkpoints) as checkpoints,
+    ):
+        yield checkpoints
+
+
+def _started_or_resumed(
+    workdir: Path,
+    checkpoints: Checkpoints,
+    state: TrainState,
+    settings: dict,
+    num_epochs: int,
+) -> tuple[TrainState, list[dict], int]:
+    """``(state, history, epochs done)``: a new run records its settings and saves epoch 0; a
+    run to resume must have been started with the same settings, and continues from its newest
+    intact checkpoint with the history saved in it (the metrics file is rewritten from it)."""
+    if checkpoints.latest_epoch() is None:
+        record(workdir, settings)
+        checkpoints.save(0, state, {"history": []})
+        return state, [], 0
+    check_resumable(workdir, settings)
+    epoch, state = checkpoints.restore_newest(state)
+    if epoch > num_epochs:
+        raise ValueError(
+            f"the run in {workdir} has trained {epoch} epochs, more than num_epochs="
+            f"{num_epochs}; resume with num_epochs >= {epoch}"
+        )
+    history = checkpoints.metadata(epoch).get("history")
+    if history is None:  # a checkpoint from before histories were saved with them
+        history = _read_history(workdir / METRICS_FILE, epoch)
+    return state, history, epoch
 
 
 def _read_history(path: Path, last_epoch: int) -> list[dict]:
@@ -51,7 +96,9 @@ def _write_history(path: Path, history: list[dict]) -> None:
     temporary.replace(path)
 
 
-def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) -> str:
+def _divergence_message(
+    step: int, epoch: int, problem: str, checkpoints: Checkpoints | None
+) -> str:
     kept = (
         f"; the checkpoints of epochs {list(checkpoints.epochs())} in {checkpoints.directory} "
         "are kept"
@@ -59,8 +106,8 @@ def _divergence_message(step: int, epoch: int, checkpoints: Checkpoints | None) 
         else ""
     )
     return (
-        f"training diverged: the parameters became non-finite at step {step} (epoch {epoch})"
-        f"{kept}. Lower the learning rate."
+        f"training diverged at step {step} (epoch {epoch}): {problem}{kept}. Lower the learning "
+        "rate (and give Gaussian layers standardised data)."
     )
 
 
@@ -164,20 +211,28 @@ def fit(
         ``lengths``.
       lengths: with ``chain_start="biases"``, the total counts M for the chains' Replicated
         Softmax layers (default: the mean document length stored by ``model.init``).
-      workdir: where metrics and checkpoints go; ``None`` keeps nothing on disk.
+      workdir: where metrics, checkpoints and the run's settings (``run.json``) go; ``None``
+        keeps nothing on disk. It is held by this process until ``fit`` returns
+        (``mmdbm.workdir_lock``): another process or thread is refused.
       checkpoint_every: epochs between checkpoints (the last epoch is always saved).
       max_checkpoints: how many checkpoints to keep.
-      resume: continue from the newest checkpoint in ``workdir``. Without it, a ``workdir``
-        that already holds checkpoints is refused rather than overwritten.
+      resume: continue from the newest intact checkpoint in ``workdir`` (a damaged newer
+        one is skipped with a warning). The run must be given the settings it was started
+        with (``mmdbm.training.run_record``; other ones are refused, naming what differs);
+        a larger ``num_epochs`` extends it. Without ``resume``, a ``workdir`` that already
+        holds checkpoints is refused rather than overwritten.
       progress: show a progress bar.
       mesh: a device mesh (``mmdbm.distributed.data_mesh()``): minibatches and persistent
         chains are split over its devices, parameters replicated. ``batch_size`` and
         ``num_chains`` must be multiples of its size.
 
     Raises:
-      ValueError: for bad arguments, before anything is compiled.
-      TrainingDivergedError: when the parameters become non-finite; the message names the
-        step, and the checkpoints of earlier epochs are kept.
+      ValueError: for bad arguments, before anything is compiled; ``WorkdirBusyError`` (a
+        ``ValueError``) when another run holds ``workdir``.
+      TrainingDivergedError: when a step is not sound (``mmdbm.training.state.is_sound``:
+        a non-finite number in the state or the reconstruction error, a weight beyond
+        ``WEIGHT_BOUND`` or a log sigma beyond ``LOG_SIGMA_BOUND``); the message names the step
+        and the problem, and the checkpoints of earlier epochs are kept.
     """
     num_epochs = check_count("num_epochs", num_epochs)
     checkpoint_every = check_count("checkpoint_every", checkpoint_every)
@@ -194,13 +249,7 @@ def fit(
             "lengths sets the chains' document lengths, but chains started at the data keep "
             'the lengths of their documents: pass chain_start="biases" with lengths'
         )
-    metrics_path = None if workdir is None else Path(workdir) / METRICS_FILE
-    opened = (
-        contextlib.nullcontext()
-        if workdir is None
-        else Checkpoints(Path(workdir) / CHECKPOINT_DIR, max_to_keep=max_checkpoints)
-    )
-    with opened as checkpoints:
+    with _run_directory(workdir, max_checkpoints) as checkpoints:
         if checkpoints is not None and checkpoints.latest_epoch() is not None and not resume:
             raise ValueError(
                 f"{checkpoints.directory} already holds checkpoints (epochs "
@@ -226,13 +275,21 @@ def fit(
         )
         history, first_epoch, warned = [], 1, False
         if checkpoints is not None:
-            latest = checkpoints.latest_epoch()
-            if latest is None:
-                checkpoints.save(0, state)
-            else:
-                state = checkpoints.restore(latest, state)
-                history = _read_history(metrics_path, latest)
-                first_epoch = latest + 1
+            settings = run_settings(
+                rng_key,
+                model,
+                data,
+                estimator=estimator,
+                opt_state=state.opt_state,
+                batch_size=batch_size,
+                num_chains=num_chains,
+                chain_start=chain_start,
+                lengths=lengths,
+            )
+            state, history, done = _started_or_resumed(
+                Path(workdir), checkpoints, state, settings, num_epochs
+            )
+            first_epoch = done + 1
 
         batch_sharding = None
         if mesh is not None:
@@ -253,7 +310,7 @@ def fit(
             for epoch in bar:
                 start = time.perf_counter()
                 first_step = int(state.step)
-                state, infos, finite = train_epoch(
+                state, infos, sound = train_epoch(
                     state,
                     data,
                     estimator=estimator,
@@ -261,12 +318,12 @@ def fit(
                     batch_size=batch_size,
                     batch_sharding=batch_sharding,
                 )
-                finite = np.asarray(finite)
-                if not finite.all():
+                sound = np.asarray(sound)
+                if not sound.all():
+                    step = first_step + int(np.argmin(sound)) + 1
+                    problem = unsoundness(state, infos)
                     raise TrainingDivergedError(
-                        _divergence_message(
-                            first_step + int(np.argmin(finite)) + 1, epoch, checkpoints
-                        )
+                        _divergence_message(step, epoch, problem, checkpoints)
                     )
                 history.append(
                     {
@@ -283,7 +340,7 @@ def fit(
                     reconstruction_error=f"{history[-1]['reconstruction_error']:.4f}", refresh=False
                 )
                 if checkpoints is not None:
-                    _write_history(metrics_path, history)
+                    _write_history(Path(workdir) / METRICS_FILE, history)
                     if epoch % checkpoint_every == 0 or epoch == num_epochs:
-                        checkpoints.save(epoch, state)
+                        checkpoints.save(epoch, state, {"history": history})
     return state.params, history

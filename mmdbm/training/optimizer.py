@@ -10,7 +10,7 @@ import optax
 from mmdbm.graph import Model
 from mmdbm.params import Params, edge_key
 from mmdbm.units import Gaussian
-from mmdbm.validation import check_count
+from mmdbm.validation import check_count, check_non_negative
 
 
 def weights_only(params: Params) -> Params:
@@ -78,6 +78,14 @@ def default_optimizer(
     them at the rate that suits binary layers (``benchmarks/quality.py``).
     """
     check_count("num_steps", num_steps)
+    check_non_negative("learning_rate", learning_rate, positive=True)
+    for name, value in (
+        ("final_learning_rate", final_learning_rate),
+        ("weight_decay", weight_decay),
+        ("initial_momentum", initial_momentum),
+        ("final_momentum", final_momentum),
+    ):
+        check_non_negative(name, value)
     switch = num_steps // 20 if momentum_switch_step is None else momentum_switch_step
     learning_rates = optax.linear_schedule(learning_rate, final_learning_rate, num_steps)
     momenta = optax.join_schedules(

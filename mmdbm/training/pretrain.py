@@ -39,7 +39,7 @@ from mmdbm.training.estimators import (
     data_phase_summary,
 )
 from mmdbm.training.optimizer import PRETRAIN_UNIT_RATES, scale_by_unit_rates, weights_only
-from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch
+from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch, unsoundness
 from mmdbm.validation import check_count, check_training_data
 
 Array = jax.Array
@@ -211,13 +211,13 @@ def train_stack(
         block_data = {n: inputs[n] for n in lowers}
         state = TrainState.create(key, _sub_params(params, block), optimizer, estimator)
         for epoch in range(1, num_epochs + 1):
-            state, _, finite = train_epoch(
+            state, infos, sound = train_epoch(
                 state, block_data, estimator=estimator, optimizer=optimizer, batch_size=batch_size
             )
-            if not bool(finite[-1]):
+            if not bool(jnp.all(sound)):
                 raise TrainingDivergedError(
-                    f"pretraining diverged: the RBM of layer '{upper}' over {list(lowers)} has "
-                    f"non-finite parameters after epoch {epoch}. Lower the learning rate "
+                    f"pretraining diverged: the RBM of layer '{upper}' over {list(lowers)} in "
+                    f"epoch {epoch}: {unsoundness(state, infos)}. Lower the learning rate "
                     "(and give Gaussian layers standardised data)"
                 )
         trained.append(TrainedRBM(upper, lowers, block, state.params, up))

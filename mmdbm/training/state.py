@@ -8,6 +8,7 @@ from typing import Any
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 import optax
 from flax import struct
 
@@ -18,8 +19,15 @@ from mmdbm.training.estimators import EstimatorInfo, GradientEstimator
 Array = jax.Array
 
 
+# The divergence guard's bounds. A Boltzmann machine's weights act on unit states of order one
+# (Gaussian units enter as v / sigma), so past WEIGHT_BOUND every unit is saturated and the
+# gradient is noise; LOG_SIGMA_BOUND keeps a learned sigma within [2e-9, 5e8] of the data's scale.
+WEIGHT_BOUND = 1e3
+LOG_SIGMA_BOUND = 20.0
+
+
 class TrainingDivergedError(FloatingPointError):
-    """Training produced non-finite parameters."""
+    """Training produced non-finite numbers or parameters past the guard's bounds."""
 
 
 @struct.dataclass
@@ -80,6 +88,45 @@ def all_finite(tree: Any) -> Array:
     return jnp.all(jnp.stack([jnp.all(jnp.isfinite(leaf)) for leaf in jax.tree.leaves(tree)]))
 
 
+def _largest_magnitude(arrays: Mapping[str, Array]) -> Array:
+    return jnp.max(jnp.stack([jnp.max(jnp.abs(a)) for a in arrays.values()] or [jnp.zeros(())]))
+
+
+def is_sound(state: TrainState, info: EstimatorInfo) -> Array:
+    """The divergence guard's test of one step: every number in the state and the step's
+    reconstruction error finite, every weight within ``WEIGHT_BOUND`` and every log sigma
+    within ``LOG_SIGMA_BOUND`` in magnitude."""
+    return (
+        all_finite((state.params, state.opt_state))
+        & jnp.isfinite(info.reconstruction_error)
+        & (_largest_magnitude(state.params.weights) <= WEIGHT_BOUND)
+        & (_largest_magnitude(state.params.log_sigma) <= LOG_SIGMA_BOUND)
+    )
+
+
+def unsoundness(state: TrainState, infos: EstimatorInfo) -> str:
+    """What ``is_sound`` finds wrong with the state and infos at the end of an epoch, in words."""
+    problems = []
+    for kind, arrays, bound in (
+        ("weights", state.params.weights, WEIGHT_BOUND),
+        ("log sigmas", state.params.log_sigma, LOG_SIGMA_BOUND),
+        ("biases", state.params.biases, np.inf),
+    ):
+        for name, values in arrays.items():
+            values = np.asarray(values)
+            if not np.all(np.isfinite(values)):
+                problems.append(f"the {kind} of '{name}' are not finite")
+            elif np.max(np.abs(values), initial=0.0) > bound:
+                problems.append(
+                    f"the {kind} of '{name}' reach {np.max(np.abs(values)):.3g} (bound {bound:g})"
+                )
+    if not np.all(np.isfinite(np.asarray(infos.reconstruction_error))):
+        problems.append("the reconstruction error is not finite")
+    if not problems and not bool(all_finite(state.opt_state)):
+        problems.append("the optimizer's state is not finite")
+    return "; ".join(problems) or "the parameters left the guard's bounds during the epoch"
+
+
 def train_epoch(
     state: TrainState,
     data: Mapping[str, Array],
@@ -100,8 +147,8 @@ def train_epoch(
     reuses the program of the last one.
 
     Returns:
-      The new state, the info of every step (leading axis: steps) and whether the parameters
-      were finite after each step.
+      The new state, the info of every step (leading axis: steps) and whether each step was
+      sound (``is_sound``: finite, within the divergence guard's bounds).
     """
     return _train_epoch(
         state,
@@ -135,12 +182,12 @@ def _train_epoch(
         if batch_sharding is not None:
             batch = jax.lax.with_sharding_constraint(batch, batch_sharding)
         state, info = train_step(state, batch, estimator=estimator, optimizer=optimizer)
-        return state, (info, all_finite(state.params))
+        return state, (info, is_sound(state, info))
 
-    state, (infos, finite) = jax.lax.scan(
+    state, (infos, sound) = jax.lax.scan(
         one_step, state.replace(rng_key=rng_key), order.reshape(num_batches, batch_size)
     )
-    return state, infos, finite
+    return state, infos, sound
 
 
 def train_epoch_many(

@@ -93,11 +93,3 @@ def test_one_log_z_for_documents_of_several_lengths_is_refused():
     np.testing.assert_allclose(
         mm.log_likelihood(model, params, {"v": documents}, np.array(per_document)), exact, atol=1e-4
     )
-
-
-def test_the_ais_result_itself_is_refused_as_log_z():
-    model, _ = TINY_MODELS["bernoulli_rbm"]
-    params = brute_force.random_params(model, 4)
-    result = mm.ais(jax.random.key(0), model, params, num_chains=10, num_betas=10)
-    with pytest.raises(ValueError, match=r"pass the estimate itself \(result.log_z"):
-        mm.log_likelihood(model, params, {"v": np.zeros((2, 4))}, result)
