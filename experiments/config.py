@@ -154,6 +154,16 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         raise ValueError(f"config key 'train.weight_decay' must be finite and >= 0, got {decay!r}")
 
 
+def check_batch_sizes(config: ml_collections.ConfigDict, num_rows: int) -> None:
+    """Refuse batch sizes larger than the ``num_rows`` complete training rows."""
+    for path in ("pretrain.batch_size", "train.batch_size"):
+        if _get(config, path) > num_rows:
+            raise ValueError(
+                f"config key {path!r} is {_get(config, path)}, more than the {num_rows} "
+                f"complete training rows (data.limit={config.data.limit})"
+            )
+
+
 def _is_number(value: object) -> bool:
     return isinstance(value, int | float) and not isinstance(value, bool)
 

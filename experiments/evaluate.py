@@ -285,8 +285,8 @@ def _perplexity_results(
     """Per-word perplexity of a Replicated Softmax model on ``evaluate.num_documents`` test
     documents, with forward and reverse AIS of every document length in one call (Z depends on
     the length M; reverse AIS starts at the training and evaluated documents of each length),
-    and LDA's on the same documents (with topic proportions inferred from each document, so
-    optimistic for LDA)."""
+    and LDA's on the same documents (held out: topic proportions integrated out by the
+    left-to-right estimator, ``baselines.lda_held_out_log_likelihood``)."""
     config, model = experiment.config, experiment.model
     evaluate = config.evaluate
     documents = experiment.inputs("test")["v"][: evaluate.num_documents]
@@ -309,12 +309,11 @@ def _perplexity_results(
         for prefix, result in estimates.items()
     }
     topics = baselines.lda(experiment.inputs("train")["v"], evaluate.num_topics, seed=config.seed)
+    lda_log_likelihoods = baselines.lda_held_out_log_likelihood(topics, documents, seed=config.seed)
     results = {
         "num_documents": len(documents),
         "lda_num_topics": evaluate.num_topics,
-        "lda_perplexity": float(
-            mm.per_word_perplexity(baselines.lda_log_likelihood(topics, documents), documents)
-        ),
+        "lda_perplexity": float(mm.per_word_perplexity(lda_log_likelihoods, documents)),
     }
     for prefix, by_length in log_z.items():
         per_document = np.array([by_length[m] for m in lengths])

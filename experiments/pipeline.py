@@ -16,7 +16,12 @@ import ml_collections
 import numpy as np
 
 import mmdbm as mm
-from experiments.config import RESUMABLE_CHANGES, check_config, config_changes
+from experiments.config import (
+    RESUMABLE_CHANGES,
+    check_batch_sizes,
+    check_config,
+    config_changes,
+)
 from mmdbm.checkpoint import Checkpoints
 from mmdbm.workdir_lock import owned
 
@@ -234,15 +239,7 @@ def train(
     workdir = Path(workdir)
     check_config(config)
     experiment = prepare(config)
-    data = experiment.inputs("train")
-    rows = len(next(iter(data.values())))
-    for key in ("pretrain.batch_size", "train.batch_size"):
-        group, name = key.split(".")
-        if config[group][name] > rows:
-            raise ValueError(
-                f"config key {key!r} is {config[group][name]}, more than the {rows} complete "
-                f"training rows (data.limit={config.data.limit})"
-            )
+    check_batch_sizes(config, len(next(iter(experiment.inputs("train").values()))))
     with owned(workdir):
         _claim(workdir, config, resume)
         return _trained(config, experiment, workdir, resume=resume, progress=progress)

@@ -212,7 +212,7 @@ def density_report(
                     },
                     {
                         "model": f"LDA, {results['lda_num_topics']} topics "
-                        "(topics inferred per document)",
+                        "(held out, left-to-right)",
                         "perplexity": results["lda_perplexity"],
                     },
                 ],

@@ -137,11 +137,12 @@ result = mm.ais(
 log_z = dict(zip(lengths_seen, np.asarray(result.log_z), strict=True))
 rsm_log_p = mm.log_likelihood(rsm, params, {"v": test}, jnp.array([log_z[m] for m in test_lengths]))
 
-# LDA with topic proportions inferred from each test document (optimistic for LDA), and the
+# LDA with each test document's topic proportions integrated out (the left-to-right
+# estimator of Wallach et al. 2009, its particles resampled), and the
 # unigram model, every word drawn from the smoothed training word frequencies; both as
 # log-probabilities of count vectors, with the multinomial coefficient, like the RSM's.
 lda = baselines.lda(train, TOPICS)
-lda_log_p = baselines.lda_log_likelihood(lda, test)
+lda_log_p = baselines.lda_held_out_log_likelihood(lda, test)
 frequencies = (train.sum(axis=0) + 1) / (train.sum() + len(vocabulary))
 coefficients = jax.vmap(mm.ReplicatedSoftmax(len(vocabulary)).log_base_measure)(test)
 unigram_log_p = coefficients + test @ np.log(frequencies)
@@ -159,7 +160,6 @@ plt.show()
 
 # %% [markdown]
 # Salakhutdinov & Hinton report the Replicated Softmax below LDA on Reuters with 50 topics
-# and full training. Here LDA's figure is optimistic (its topic proportions come from the
-# scored document itself), the model trains for a minute on a CPU, and the AIS estimates
+# and full training. Here the model trains for a minute on a CPU, and the AIS estimates
 # (one per document length, 25 chains of 500 inverse temperatures) are rough; `mmdbm train
 # --config reuters_rsm` runs the same comparison as an experiment with a report.
