@@ -250,7 +250,9 @@ def _claim(workdir: Path, config: ml_collections.ConfigDict, resume: bool) -> No
     started with it (only ``RESUMABLE_CHANGES`` may differ) and record the change."""
     if (workdir / CONFIG_FILE).exists() and not resume:
         raise ValueError(f"{workdir} already holds a run; choose another workdir or resume it")
-    if resume and (workdir / CONFIG_FILE).exists():
+    if resume and not (workdir / CONFIG_FILE).exists():
+        raise ValueError(f"{workdir} holds no run to resume; start one without --resume")
+    if resume:
         changes = config_changes(saved_config(workdir), config)
         fixed = {k: v for k, v in changes.items() if not k.startswith(RESUMABLE_CHANGES)}
         if fixed:
@@ -304,9 +306,8 @@ def _trained(
             saved.save(t.num_epochs, params)
     if config.joint:
         query_dir = workdir / QUERY_DIR
-        train(
-            query_config(config), query_dir, resume=resume and query_dir.exists(), progress=progress
-        )
+        started = (query_dir / CONFIG_FILE).exists()
+        train(query_config(config), query_dir, resume=resume and started, progress=progress)
     return params
 
 

@@ -27,7 +27,7 @@ def owned(directory: str | Path) -> Iterator[Path]:
 
     Raises:
       WorkdirBusyError: another process or thread holds it; the message names the holder.
-      ValueError: ``directory`` is an existing file.
+      ValueError: ``directory`` is an existing file, or cannot be created or written.
     """
     directory = Path(directory).absolute()
     if _held.get(directory) == threading.get_ident():
@@ -35,8 +35,12 @@ def owned(directory: str | Path) -> Iterator[Path]:
         return
     if directory.exists() and not directory.is_dir():
         raise ValueError(f"the workdir {directory} is a file, not a directory")
-    directory.mkdir(parents=True, exist_ok=True)
-    with open(directory / LOCK_FILE, "a+") as handle:
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        handle = open(directory / LOCK_FILE, "a+")  # noqa: SIM115  (closed by the with below)
+    except OSError as error:
+        raise ValueError(f"cannot use {directory} as a workdir: {error.strerror}") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -7,6 +7,7 @@ smaller mistakes that gave tracebacks or unclear messages.
 """
 
 import json
+import shutil
 import subprocess
 import sys
 import threading
@@ -368,6 +369,21 @@ def test_the_history_survives_a_deleted_metrics_file(tmp_path):
     _, resumed = fit_tiny(tmp_path, num_epochs=3, resume=True)
     assert resumed[:2] == history and [entry["epoch"] for entry in resumed] == [1, 2, 3]
     assert len((tmp_path / "metrics.jsonl").read_text().splitlines()) == 3
+
+
+def test_a_workdir_that_cannot_be_created_is_one_line(tmp_path, capsys):
+    (tmp_path / "file").write_text("mine")
+    with pytest.raises(ValueError, match=r"cannot use .* as a workdir: Not a directory"):
+        fit_tiny(tmp_path / "file" / "run")
+
+
+def test_resuming_nothing_is_refused_and_lost_checkpoints_are_said(tmp_path, capsys):
+    assert mmdbm("train", *TINY_RUN, "--workdir", tmp_path / "run", "--resume") == 2
+    assert "holds no run to resume" in capsys.readouterr().err
+    fit_tiny(tmp_path, num_epochs=1)
+    shutil.rmtree(tmp_path / "checkpoints")
+    with pytest.warns(UserWarning, match="no checkpoints left; it starts again from epoch 1"):
+        fit_tiny(tmp_path, num_epochs=1, resume=True)
 
 
 def test_an_empty_tag_query_is_refused(tmp_path, capsys):

@@ -23,7 +23,7 @@ from mmdbm.inference.gibbs import shard_chains
 from mmdbm.params import Params
 from mmdbm.training.estimators import EstimatorInfo, GradientEstimator, pcd
 from mmdbm.training.optimizer import default_optimizer
-from mmdbm.training.run_record import check_resumable, record, run_settings
+from mmdbm.training.run_record import RUN_FILE, check_resumable, record, run_settings
 from mmdbm.training.state import TrainingDivergedError, TrainState, train_epoch, unsoundness
 from mmdbm.validation import (
     check_count,
@@ -62,11 +62,18 @@ def _started_or_resumed(
     state: TrainState,
     settings: dict,
     num_epochs: int,
+    resume: bool,
 ) -> tuple[TrainState, list[dict], int]:
-    """``(state, history, epochs done)``: a new run records its settings and saves epoch 0; a
-    run to resume must have been started with the same settings, and continues from its newest
-    intact checkpoint with the history saved in it (the metrics file is rewritten from it)."""
+    """``(state, history, epochs done)``: a new run records its settings and saves epoch 0 (a
+    run to resume whose checkpoints are all gone starts again, with a warning); a run to resume
+    must have been started with the same settings, and continues from its newest intact
+    checkpoint with the history saved in it (the metrics file is rewritten from it)."""
     if checkpoints.latest_epoch() is None:
+        if resume and (workdir / RUN_FILE).exists():
+            warnings.warn(
+                f"the run in {workdir} has no checkpoints left; it starts again from epoch 1",
+                stacklevel=3,
+            )
         record(workdir, settings)
         checkpoints.save(0, state, {"history": []})
         return state, [], 0
@@ -287,7 +294,7 @@ def fit(
                 lengths=lengths,
             )
             state, history, done = _started_or_resumed(
-                Path(workdir), checkpoints, state, settings, num_epochs
+                Path(workdir), checkpoints, state, settings, num_epochs, resume
             )
             first_epoch = done + 1
 
