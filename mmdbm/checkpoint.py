@@ -52,21 +52,9 @@ def _leaf_shapes(tree: Any) -> dict[str, str]:
     """``{leaf path: "dtype[shape]"}`` of the stored form of a pytree."""
     leaves = jax.tree_util.tree_flatten_with_path(_to_storable(tree))[0]
     return {
-        jax.tree_util.keystr(path): f"{np.dtype(leaf.dtype).name}{list(np.shape(leaf))}"
+        jax.tree_util.keystr(path): f"{np.asarray(leaf).dtype.name}{list(np.shape(leaf))}"
         for path, leaf in leaves
     }
-
-
-def _difference(stored: dict[str, str], template: Any) -> str:
-    """The first way the stored leaves differ from ``template``'s, in words."""
-    expected = _leaf_shapes(template)
-    for path in sorted(stored.keys() | expected.keys()):
-        if stored.get(path) != expected.get(path):
-            return (
-                f"another state: {path or 'the tree'} is {stored.get(path, 'absent')} there, "
-                f"{expected.get(path, 'absent')} here"
-            )
-    return "the same state"
 
 
 def _from_storable(stored: Any, template: Any) -> Any:
@@ -132,8 +120,15 @@ class Checkpoints:
         """
         where = f"the checkpoint of epoch {epoch} in {self.directory}"
         stored = self._stored_checksum(epoch)
-        if stored is not None and stored["leaves"] != _leaf_shapes(template):
-            raise ValueError(f"{where} holds {_difference(stored['leaves'], template)}")
+        if stored is not None:
+            expected = _leaf_shapes(template)
+            for path in sorted(stored["leaves"].keys() | expected.keys()):
+                there, here = stored["leaves"].get(path, "absent"), expected.get(path, "absent")
+                if there != here:
+                    raise ValueError(
+                        f"{where} holds another state: {path or 'the tree'} is {there} there, "
+                        f"{here} here"
+                    )
         abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, _to_storable(template))
         try:
             restored = self._manager.restore(

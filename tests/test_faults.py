@@ -192,6 +192,8 @@ def test_arrays_that_fail_their_checksum_are_refused_and_none_intact_is_one_erro
     record["sha256"] = "0" * 64
     stored.write_text(json.dumps(record))
     with Checkpoints(tmp_path) as checkpoints:
+        with pytest.raises(ValueError, match=r"another state: \['w'\] is float32\[12\] there"):
+            checkpoints.restore(1, {"w": np.zeros(13, np.float32)})
         with pytest.raises(CorruptCheckpointError, match="fail their checksum"):
             checkpoints.restore(1, tree)
         with pytest.warns(UserWarning), pytest.raises(CorruptCheckpointError, match="none of"):
