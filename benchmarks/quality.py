@@ -467,10 +467,16 @@ PARTS = {
 }
 
 
-def main(size: str, output: Path, parts: tuple[str, ...] = tuple(PARTS)) -> dict:
+def main(
+    size: str,
+    output: Path,
+    parts: tuple[str, ...] = tuple(PARTS),
+    budgets: tuple[int, ...] | None = None,
+) -> dict:
     """Run ``parts`` of the benchmark; the results of the other parts already in ``output``
-    (from an earlier run of the same size) are kept, so one part can be rerun alone."""
-    s = SIZES[size]
+    (from an earlier run of the same size) are kept, so one part can be rerun alone.
+    ``budgets`` replaces the size's epoch budgets of the MNIST part."""
+    s = SIZES[size] if budgets is None else {**SIZES[size], "budgets": budgets}
     print(f"machine: {platform.machine()}, JAX {jax.__version__} on {jax.devices()}")
     warnings.simplefilter("always", mm.CollapseWarning)
     results = {"size": size}
@@ -496,9 +502,13 @@ if __name__ == "__main__":
     parser.add_argument(
         "--parts", default=",".join(PARTS), help=f"comma-separated subset of {','.join(PARTS)}"
     )
+    parser.add_argument(
+        "--budgets", default=None, help="comma-separated epoch budgets of the MNIST part"
+    )
     args = parser.parse_args()
     parts = tuple(args.parts.split(","))
+    budgets = None if args.budgets is None else tuple(int(b) for b in args.budgets.split(","))
     unknown = sorted(set(parts) - set(PARTS))
     if unknown:
         parser.error(f"--parts: unknown {unknown}; choose from {list(PARTS)}")
-    main(args.size, args.output or Path("runs") / f"quality-{args.size}.json", parts)
+    main(args.size, args.output or Path("runs") / f"quality-{args.size}.json", parts, budgets)
