@@ -26,6 +26,8 @@ from pathlib import Path
 
 import ml_collections
 
+from mmdbm.validation import check_count, check_non_negative
+
 CONFIGS = Path(__file__).parent / "configs"
 
 
@@ -137,9 +139,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
       ValueError: naming the key and the value.
     """
     for path in COUNTS:
-        value = _get(config, path)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"config key {path!r} must be a positive int, got {value!r}")
+        check_count(f"config key {path!r}", _get(config, path))
     rates = [*RATES, *(f"modalities.{m}.learning_rate" for m in config.modalities)]
     for path in rates:
         value = _get(config, path)
@@ -149,9 +149,7 @@ def check_config(config: ml_collections.ConfigDict) -> None:
         value = _get(config, path)
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ValueError(f"config key {path!r} must be an int >= 0, got {value!r}")
-    decay = config.train.weight_decay
-    if not _is_number(decay) or not 0 <= decay < math.inf:
-        raise ValueError(f"config key 'train.weight_decay' must be finite and >= 0, got {decay!r}")
+    check_non_negative("config key 'train.weight_decay'", config.train.weight_decay)
 
 
 def check_batch_sizes(config: ml_collections.ConfigDict, num_rows: int) -> None:

@@ -48,11 +48,12 @@ def checksum(tree: Any) -> str:
     return digest.hexdigest()
 
 
-def _leaf_shapes(tree: Any) -> dict[str, str]:
-    """``{leaf path: "dtype[shape]"}`` of the stored form of a pytree."""
-    leaves = jax.tree_util.tree_flatten_with_path(_to_storable(tree))[0]
+def _leaf_shapes(storable: Any) -> dict[str, str]:
+    """``{leaf path: "dtype[shape]"}`` of a pytree in stored form whose leaves have a shape and
+    a dtype (arrays, or the ``ShapeDtypeStruct``s of a restore: nothing is copied)."""
+    leaves = jax.tree_util.tree_flatten_with_path(storable)[0]
     return {
-        jax.tree_util.keystr(path): f"{np.asarray(leaf).dtype.name}{list(np.shape(leaf))}"
+        jax.tree_util.keystr(path): f"{np.dtype(leaf.dtype).name}{list(leaf.shape)}"
         for path, leaf in leaves
     }
 
@@ -95,16 +96,17 @@ class Checkpoints:
     def save(self, epoch: int, tree: Any, metadata: dict | None = None) -> None:
         """Save ``tree`` (with its checksum and the JSON-serialisable ``metadata``) as the
         checkpoint of ``epoch`` and wait until it is on disk."""
+        storable = _to_storable(tree)
         stored = {
-            "sha256": checksum(tree),
-            "leaves": _leaf_shapes(tree),
+            "sha256": checksum(storable),
+            "leaves": _leaf_shapes(jax.tree.map(ocp.utils.to_shape_dtype_struct, storable)),
             "metadata": metadata or {},
         }
         self._manager.save(
             epoch,
             args=ocp.args.Composite(
                 **{
-                    ARRAYS: ocp.args.StandardSave(_to_storable(tree)),
+                    ARRAYS: ocp.args.StandardSave(storable),
                     CHECKSUM: ocp.args.JsonSave(stored),
                 }
             ),
@@ -120,8 +122,9 @@ class Checkpoints:
         """
         where = f"the checkpoint of epoch {epoch} in {self.directory}"
         stored = self._stored_checksum(epoch)
+        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, _to_storable(template))
         if stored is not None:
-            expected = _leaf_shapes(template)
+            expected = _leaf_shapes(abstract)
             for path in sorted(stored["leaves"].keys() | expected.keys()):
                 there, here = stored["leaves"].get(path, "absent"), expected.get(path, "absent")
                 if there != here:
@@ -129,7 +132,6 @@ class Checkpoints:
                         f"{where} holds another state: {path or 'the tree'} is {there} there, "
                         f"{here} here"
                     )
-        abstract = jax.tree.map(ocp.utils.to_shape_dtype_struct, _to_storable(template))
         try:
             restored = self._manager.restore(
                 epoch, args=ocp.args.Composite(**{ARRAYS: ocp.args.StandardRestore(abstract)})
