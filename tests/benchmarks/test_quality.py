@@ -18,7 +18,7 @@ def test_the_likelihood_and_flip_parts_run_at_a_tiny_size_and_write_every_row(tm
     assert json.loads((tmp_path / "quality.json").read_text()) == results
     budgets = len(quality.SIZES["tiny"]["budgets"])
     assert len(results["mnist"]) == budgets * 2 * 3  # x centering x (RBM, DBM pretrained or not)
-    for key in ("test_log_likelihood", "reverse_test_log_likelihood"):
+    for key in ("test_log_likelihood", "second_test_log_likelihood", "reverse_test_log_likelihood"):
         assert all(math.isfinite(r[key]) for r in results["mnist"])
     assert [r["centered"] for r in results["flip"]] == [True, False]
     output = capsys.readouterr().out
