@@ -88,6 +88,7 @@ def left_to_right_log_prob(
     alpha: np.ndarray,
     counts: np.ndarray,
     *,
+    given: np.ndarray | None = None,
     num_particles: int = 20,
     seed: int = 0,
 ) -> np.ndarray:
@@ -106,13 +107,21 @@ def left_to_right_log_prob(
     document of a three-topic model, against exact enumeration); with it the sampler is a
     resample-move sequential Monte Carlo sampler (Del Moral, Doucet & Jasra 2006), whose
     estimate of ``p(w)`` is unbiased. The words of a count vector are taken in vocabulary
-    order (any fixed order gives the same ``p(w)``)."""
+    order (any fixed order gives the same ``p(w)``). With ``given`` (counts, one row per
+    document), the given words come first and are not scored: the result is
+    ``log p(w | given)``, the document-completion score (the product of the later words'
+    predictive probabilities estimates it consistently)."""
     rng = np.random.default_rng(seed)
     topic_word, alpha = np.asarray(topic_word, np.float64), np.asarray(alpha, np.float64)
     num_topics = len(alpha)
+    counts = np.asarray(counts).astype(int)
+    given = np.zeros_like(counts) if given is None else np.asarray(given).astype(int)
     log_probs = []
-    for document in np.asarray(counts).astype(int):
-        words = np.repeat(np.arange(len(document)), document)
+    for first, document in zip(given, counts, strict=True):
+        unscored = first.sum()
+        words = np.concatenate(
+            [np.repeat(np.arange(len(first)), first), np.repeat(np.arange(len(document)), document)]
+        )
         topics = np.zeros((num_particles, len(words)), int)
         topic_counts = np.zeros((num_particles, num_topics))
         particles = np.arange(num_particles)
@@ -125,7 +134,8 @@ def left_to_right_log_prob(
                 topic_counts[particles, topics[:, earlier]] += 1
             weights = (topic_counts + alpha) * topic_word[:, word]
             predictive = weights.sum(axis=1)
-            total += np.log(np.mean(predictive) / (n + alpha.sum()))
+            if n >= unscored:
+                total += np.log(np.mean(predictive) / (n + alpha.sum()))
             survivors = rng.choice(num_particles, num_particles, p=predictive / predictive.sum())
             topics, topic_counts = topics[survivors], topic_counts[survivors]
             topics[:, n] = _categorical(rng, weights[survivors])

@@ -12,6 +12,10 @@ nothing is fetched when mmdbm runs. Sources, fetched with the ordinary package c
   (``/usr/share/doc/weka/examples/Reuters{Corn,Grain}-{train,test}.arff``: the same texts with
   a corn and a grain label), as word counts over the 2,000 words that occur in the most
   training documents, stop words and numbers left out; stored sparse (CSR).
+* ``lee.npz``: the Lee corpus of Australian Broadcasting Corporation news articles in the PyPI
+  wheel of gensim 4.4.0 (``gensim/test/test_data/lee_background.cor``, 300 documents, for
+  training, and ``lee.cor``, 50 others, for testing; one document a line), as word counts over
+  the 1,000 words in the most training documents, chosen as for ``reuters.npz``.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import numpy as np
 
 OUTPUT = Path(__file__).parents[1] / "mmdbm" / "datasets" / "data"
 VIEWS = ("fou", "fac", "kar", "pix", "zer", "mor")
-VOCABULARY_SIZE = 2000
+REUTERS_VOCABULARY_SIZE, LEE_VOCABULARY_SIZE = 2000, 1000
 STOP_WORDS = frozenset(
     (
         "a",
@@ -222,22 +226,14 @@ def _words(document: str) -> list[str]:
     ]
 
 
-def build_reuters(folder: Path) -> None:
-    subprocess.run(["apt-get", "download", "weka"], cwd=folder, check=True)
-    deb = next(folder.glob("weka_*.deb"))
-    subprocess.run(["dpkg-deb", "-x", str(deb), str(folder / "weka")], check=True)
-    examples = folder / "weka" / "usr" / "share" / "doc" / "weka" / "examples"
-    splits = {}
-    for split in ("train", "test"):
-        corn_texts, corn = _arff_documents(examples / f"ReutersCorn-{split}.arff")
-        grain_texts, grain = _arff_documents(examples / f"ReutersGrain-{split}.arff")
-        assert corn_texts == grain_texts
-        splits[split] = ([_words(t) for t in corn_texts], np.stack([corn, grain], axis=1))
-    document_frequency = Counter(w for words in splits["train"][0] for w in set(words))
-    vocabulary = sorted(w for w, _ in document_frequency.most_common(VOCABULARY_SIZE))
+def _count_arrays(splits: dict[str, list[list[str]]], vocabulary_size: int) -> dict:
+    """The vocabulary (the ``vocabulary_size`` words in the most training documents, sorted)
+    and each split's documents as word counts over it, stored sparse (CSR)."""
+    document_frequency = Counter(w for words in splits["train"] for w in set(words))
+    vocabulary = sorted(w for w, _ in document_frequency.most_common(vocabulary_size))
     index = {w: i for i, w in enumerate(vocabulary)}
     arrays = {"vocabulary": np.array(vocabulary)}
-    for split, (documents, labels) in splits.items():
+    for split, documents in splits.items():
         indptr, indices, counts = [0], [], []
         for words in documents:
             row = Counter(index[w] for w in words if w in index)
@@ -247,11 +243,42 @@ def build_reuters(folder: Path) -> None:
         arrays[f"{split}_indptr"] = np.array(indptr, np.int32)
         arrays[f"{split}_indices"] = np.array(indices, np.int16)
         arrays[f"{split}_counts"] = np.array(counts, np.uint16)
-        arrays[f"{split}_labels"] = labels
-    np.savez_compressed(OUTPUT / "reuters.npz", **arrays)
+    return arrays
 
 
-BUILDERS = {"mnist": build_mnist, "multifeature": build_multifeature, "reuters": build_reuters}
+def build_reuters(folder: Path) -> None:
+    subprocess.run(["apt-get", "download", "weka"], cwd=folder, check=True)
+    deb = next(folder.glob("weka_*.deb"))
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(folder / "weka")], check=True)
+    examples = folder / "weka" / "usr" / "share" / "doc" / "weka" / "examples"
+    documents, labels = {}, {}
+    for split in ("train", "test"):
+        corn_texts, corn = _arff_documents(examples / f"ReutersCorn-{split}.arff")
+        grain_texts, grain = _arff_documents(examples / f"ReutersGrain-{split}.arff")
+        assert corn_texts == grain_texts
+        documents[split] = [_words(t) for t in corn_texts]
+        labels[f"{split}_labels"] = np.stack([corn, grain], axis=1)
+    arrays = _count_arrays(documents, REUTERS_VOCABULARY_SIZE)
+    np.savez_compressed(OUTPUT / "reuters.npz", **arrays, **labels)
+
+
+def build_lee(folder: Path) -> None:
+    wheel = fetch_wheel("gensim", "4.4.0", folder)
+    documents = {}
+    with zipfile.ZipFile(wheel) as archive:
+        for split, name in (("train", "lee_background.cor"), ("test", "lee.cor")):
+            text = archive.read(f"gensim/test/test_data/{name}").decode("latin-1")
+            documents[split] = [_words(line) for line in text.splitlines() if line.strip()]
+    assert [len(d) for d in documents.values()] == [300, 50]
+    np.savez_compressed(OUTPUT / "lee.npz", **_count_arrays(documents, LEE_VOCABULARY_SIZE))
+
+
+BUILDERS = {
+    "mnist": build_mnist,
+    "multifeature": build_multifeature,
+    "reuters": build_reuters,
+    "lee": build_lee,
+}
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from mmdbm.datasets import fashion_mnist, mirflickr, mnist_tags, multifeature, reuters
+from mmdbm.datasets import fashion_mnist, lee, mirflickr, mnist_tags, multifeature, reuters
 
 LOADERS: dict[str, Callable[..., dict]] = {
     "mnist_tags": mnist_tags.load,
     "multifeature": multifeature.load,
     "reuters": reuters.load,
+    "lee": lee.load,
     "fashion_mnist": fashion_mnist.load,
     "mirflickr": mirflickr.load,
 }

@@ -10,19 +10,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from mmdbm.datasets.splits import read_bundled, split
+from mmdbm.datasets.splits import dense_counts, read_bundled, split
 
 VOCABULARY_SIZE = 2000
 LABELS = ("corn", "grain")
 VALIDATION = 154
-
-
-def _dense(arrays: dict[str, np.ndarray], part: str) -> np.ndarray:
-    indptr, indices = arrays[f"{part}_indptr"], arrays[f"{part}_indices"]
-    counts = np.zeros((len(indptr) - 1, VOCABULARY_SIZE), np.float32)
-    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
-    counts[rows, indices.astype(np.int64)] = arrays[f"{part}_counts"]
-    return counts
 
 
 def load(seed: int = 0) -> dict:
@@ -36,7 +28,10 @@ def load(seed: int = 0) -> dict:
     arrays = read_bundled("reuters.npz", {"vocabulary": (VOCABULARY_SIZE,)})
     parts = {}
     for part in ("train", "test"):
-        text, labels = _dense(arrays, part), arrays[f"{part}_labels"].astype(np.int32)
+        text, labels = (
+            dense_counts(arrays, part, VOCABULARY_SIZE),
+            arrays[f"{part}_labels"].astype(np.int32),
+        )
         if labels.shape != (len(text), len(LABELS)) or not np.isin(labels, (0, 1)).all():
             raise ValueError(f"reuters.npz: {part} labels must be 0/1 of shape [n, 2]")
         parts[part] = {"text": text, "labels": labels}

@@ -37,6 +37,16 @@ def read_bundled(filename: str, expected: dict[str, tuple]) -> dict[str, np.ndar
     return arrays
 
 
+def dense_counts(arrays: dict[str, np.ndarray], part: str, width: int) -> np.ndarray:
+    """The documents of ``part`` as float32 word counts ``[n, width]``, from the CSR arrays
+    ``{part}_indptr``, ``{part}_indices`` and ``{part}_counts`` of a bundled corpus."""
+    indptr, indices = arrays[f"{part}_indptr"], arrays[f"{part}_indices"]
+    counts = np.zeros((len(indptr) - 1, width), np.float32)
+    rows = np.repeat(np.arange(len(indptr) - 1), np.diff(indptr))
+    counts[rows, indices.astype(np.int64)] = arrays[f"{part}_counts"]
+    return counts
+
+
 def split(
     arrays: dict[str, np.ndarray], sizes: dict[str, int], seed: int
 ) -> dict[str, dict[str, np.ndarray]]:

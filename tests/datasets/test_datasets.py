@@ -86,6 +86,17 @@ def test_reuters_holds_word_counts_with_corn_and_grain_labels():
     assert text[data["train"]["labels"][:, 1] == 1, grain].mean() > 5 * text[:, grain].mean() / 2
 
 
+def test_lee_holds_the_word_counts_of_news_articles():
+    data = mm.datasets.load("lee")
+    assert [len(data[s]["text"]) for s in ("train", "validation", "test")] == [270, 30, 50]
+    assert data["train"]["text"].shape[1] == len(data["vocabulary"]) == 1000
+    every = np.concatenate([data[s]["text"] for s in ("train", "validation", "test")])
+    assert np.all(every >= 0) and np.all(every == np.round(every))
+    assert np.all(every.sum(1) > 0)
+    frequent = np.argsort(-data["train"]["text"].sum(0))[:20]
+    assert {"australia", "government", "police"} <= set(data["vocabulary"][frequent])
+
+
 def test_unknown_names_and_missing_files_are_clear_errors(monkeypatch, tmp_path):
     with pytest.raises(ValueError, match="unknown dataset 'mnist'; known datasets are"):
         mm.datasets.load("mnist")
