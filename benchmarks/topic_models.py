@@ -8,10 +8,10 @@ as a log-probability of its count vector (with the multinomial coefficient), tur
 ``exp(-sum log p / sum of words)``; LDA (scikit-learn, batch variational Bayes) with its topic
 proportions integrated out by the left-to-right estimator
 (``experiments.baselines.lda_held_out_log_likelihood``), the Replicated Softmax by forward and
-reverse AIS of every test-document length in one call (``mm.ais`` and ``mm.reverse_ais`` with
-``lengths``): optimistic and conservative. Document completion
-(``experiments.document_completion``): each document's words split at random in halves, the
-second half scored given the first. Salakhutdinov & Hinton (2009) report the Replicated
+reverse AIS of every test-document length in one call of each
+(``experiments.evaluate.document_log_likelihoods``): optimistic and conservative. Document
+completion (``experiments.document_completion``): each document's words split at random in
+halves, the second half scored given the first. Salakhutdinov & Hinton (2009) report the Replicated
 Softmax below LDA-50 on Reuters. Run: ``python benchmarks/topic_models.py`` (``--size tiny``
 to check that it runs).
 """
@@ -26,12 +26,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 import optax
 
 import mmdbm as mm
-from experiments import baselines, document_completion
+from experiments import baselines, document_completion, evaluate
 
 SIZES = {
     "tiny": {
@@ -118,30 +117,6 @@ RECIPES: dict[str, Callable] = {
 }
 
 
-def rsm_log_likelihoods(key, model, params, train: np.ndarray, test: np.ndarray, s: dict):
-    """Forward and reverse AIS of every test length, and each test document's log-likelihood
-    by each; with each estimate's smallest effective sample size."""
-    lengths = test.sum(axis=1).astype(int)
-    distinct = sorted(set(lengths.tolist()))
-    settings = {"num_chains": s["chains"], "num_betas": s["betas"], "lengths": {"v": distinct}}
-    starts = {"v": np.concatenate([train, test])}
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", mm.AISWarning)  # the ESS is reported below instead
-        estimates = {
-            "forward": mm.ais(jax.random.fold_in(key, 1), model, params, **settings),
-            "reverse": mm.reverse_ais(
-                jax.random.fold_in(key, 2), model, params, starts, **settings
-            ),
-        }
-    scores = {}
-    for name, result in estimates.items():
-        by_length = dict(zip(distinct, np.asarray(result.log_z).tolist(), strict=True))
-        log_z = jnp.array([by_length[m] for m in lengths])
-        scores[name] = np.asarray(mm.log_likelihood(model, params, {"v": test}, log_z))
-        scores[f"{name} effective sample size"] = float(np.min(result.effective_sample_size))
-    return scores
-
-
 def corpus_rows(name: str, s: dict) -> dict:
     """Every model of the benchmark on one corpus: held-out and completion perplexities, and
     how many documents each view scored."""
@@ -182,7 +157,17 @@ def corpus_rows(name: str, s: dict) -> dict:
         start = time.perf_counter()
         params = train_with(key, model, train, s["epochs"])
         trained = time.perf_counter() - start
-        scores = rsm_log_likelihoods(key, model, params, train, test, s)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", mm.AISWarning)  # the ESS is reported instead
+            scores = evaluate.document_log_likelihoods(
+                jax.random.fold_in(key, 1),
+                model,
+                params,
+                test,
+                np.concatenate([train, test]),
+                num_chains=s["chains"],
+                num_betas=s["betas"],
+            )
         completion = document_completion.rsm_completion_log_prob(
             jax.random.fold_in(key, 3),
             model,
@@ -195,12 +180,12 @@ def corpus_rows(name: str, s: dict) -> dict:
         rows.append(
             {
                 "model": f"Replicated Softmax, {recipe}",
-                "perplexity": perplexity(scores["forward"], test),
-                "perplexity_reverse": perplexity(scores["reverse"], test),
+                "perplexity": perplexity(scores[""], test),
+                "perplexity_reverse": perplexity(scores["reverse_"], test),
                 "completion": perplexity(completion["forward"], held_out),
                 "completion_reverse": perplexity(completion["reverse"], held_out),
-                "effective_sample_size": scores["forward effective sample size"],
-                "reverse_effective_sample_size": scores["reverse effective sample size"],
+                "effective_sample_size": scores["effective_sample_size"],
+                "reverse_effective_sample_size": scores["reverse_effective_sample_size"],
                 "train_seconds": trained,
                 "seconds": time.perf_counter() - start,
             }

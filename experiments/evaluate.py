@@ -279,35 +279,66 @@ def density_results(
     return results
 
 
-def _perplexity_results(
-    key: jax.Array, experiment: Experiment, params: mm.Params, *, progress: bool
+def document_log_likelihoods(
+    key: jax.Array,
+    model: mm.Model,
+    params: mm.Params,
+    documents: np.ndarray,
+    starts: np.ndarray,
+    *,
+    num_chains: int,
+    num_betas: int,
+    progress: bool = False,
 ) -> dict:
-    """Per-word perplexity of a Replicated Softmax model on ``evaluate.num_documents`` test
-    documents, with forward and reverse AIS of every document length in one call (Z depends on
-    the length M; reverse AIS starts at the training and evaluated documents of each length),
-    and LDA's on the same documents (held out: topic proportions integrated out by the
-    left-to-right estimator, ``baselines.lda_held_out_log_likelihood``)."""
-    config, model = experiment.config, experiment.model
-    evaluate = config.evaluate
-    documents = experiment.inputs("test")["v"][: evaluate.num_documents]
-    starts = {"v": np.concatenate([experiment.inputs("train")["v"], documents])}
+    """Each document's log-likelihood under a Replicated Softmax RBM by forward AIS
+    (optimistic) and by reverse AIS (conservative), keyed ``""`` and ``"reverse_"``: every
+    distinct length of ``documents`` in one call of each (Z depends on the length M), reverse
+    AIS starting at the ``starts`` documents of each length (so they must hold every length);
+    with each direction's smallest effective sample size (``{prefix}effective_sample_size``).
+    """
     lengths = documents.sum(axis=1).astype(int)
     distinct = sorted(set(lengths.tolist()))
     settings = {
-        "num_chains": evaluate.num_ais_chains,
-        "num_betas": evaluate.num_ais_betas,
+        "num_chains": num_chains,
+        "num_betas": num_betas,
         "lengths": {"v": distinct},
         "progress": progress,
     }
     forward_key, reverse_key = jax.random.split(key)
     estimates = {
         "": mm.ais(forward_key, model, params, **settings),
-        "reverse_": mm.reverse_ais(reverse_key, model, params, starts, **settings),
+        "reverse_": mm.reverse_ais(reverse_key, model, params, {"v": starts}, **settings),
     }
-    log_z = {
-        prefix: dict(zip(distinct, np.asarray(result.log_z).tolist(), strict=True))
-        for prefix, result in estimates.items()
-    }
+    results = {}
+    for prefix, result in estimates.items():
+        by_length = dict(zip(distinct, np.asarray(result.log_z).tolist(), strict=True))
+        log_z = np.array([by_length[m] for m in lengths])
+        results[prefix] = np.asarray(mm.log_likelihood(model, params, {"v": documents}, log_z))
+        results[f"{prefix}effective_sample_size"] = float(np.min(result.effective_sample_size))
+    return results
+
+
+def _perplexity_results(
+    key: jax.Array, experiment: Experiment, params: mm.Params, *, progress: bool
+) -> dict:
+    """Per-word perplexity of a Replicated Softmax model on ``evaluate.num_documents`` test
+    documents, by forward and reverse AIS (``document_log_likelihoods``, reverse AIS starting
+    at the training and evaluated documents), and LDA's on the same documents (held out: topic
+    proportions integrated out by the left-to-right estimator,
+    ``baselines.lda_held_out_log_likelihood``)."""
+    config, model = experiment.config, experiment.model
+    evaluate = config.evaluate
+    documents = experiment.inputs("test")["v"][: evaluate.num_documents]
+    scores = document_log_likelihoods(
+        key,
+        model,
+        params,
+        documents,
+        np.concatenate([experiment.inputs("train")["v"], documents]),
+        num_chains=evaluate.num_ais_chains,
+        num_betas=evaluate.num_ais_betas,
+        progress=progress,
+    )
     topics = baselines.lda(experiment.inputs("train")["v"], evaluate.num_topics, seed=config.seed)
     lda_log_likelihoods = baselines.lda_held_out_log_likelihood(topics, documents, seed=config.seed)
     results = {
@@ -315,8 +346,7 @@ def _perplexity_results(
         "lda_num_topics": evaluate.num_topics,
         "lda_perplexity": float(mm.per_word_perplexity(lda_log_likelihoods, documents)),
     }
-    for prefix, by_length in log_z.items():
-        per_document = np.array([by_length[m] for m in lengths])
-        log_likelihoods = mm.log_likelihood(model, params, {"v": documents}, per_document)
-        results[f"{prefix}perplexity"] = float(mm.per_word_perplexity(log_likelihoods, documents))
+    for prefix in ("", "reverse_"):
+        perplexity = mm.per_word_perplexity(scores[prefix], documents)
+        results[f"{prefix}perplexity"] = float(perplexity)
     return results
