@@ -79,6 +79,11 @@ class Checkpoints:
     def __init__(self, directory: str | Path, *, max_to_keep: int = 3):
         check_count("max_to_keep", max_to_keep)
         self.directory = Path(directory).absolute()
+        if self.directory.exists() and not self.directory.is_dir():
+            raise ValueError(
+                f"the checkpoint directory {self.directory} is a file; move it away to keep it, "
+                "or choose another workdir"
+            )
         self._manager = ocp.CheckpointManager(
             self.directory,
             options=ocp.CheckpointManagerOptions(max_to_keep=max_to_keep, create=True),

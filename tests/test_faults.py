@@ -359,6 +359,15 @@ def test_a_workdir_that_is_a_file_is_one_line(tmp_path, capsys):
     assert (tmp_path / "file").read_text() == "mine"
 
 
+def test_a_checkpoint_directory_replaced_by_a_file_is_one_error_and_the_file_is_kept(tmp_path):
+    fit_tiny(tmp_path, num_epochs=1)
+    shutil.rmtree(tmp_path / "checkpoints")
+    (tmp_path / "checkpoints").write_text("mine")
+    with pytest.raises(ValueError, match="checkpoints is a file; move it away"):
+        fit_tiny(tmp_path, num_epochs=2, resume=True)
+    assert (tmp_path / "checkpoints").read_text() == "mine"
+
+
 def test_a_corrupt_saved_config_names_the_file(tmp_path, capsys):
     (tmp_path / "config.json").write_text("{not json")
     assert mmdbm("evaluate", "--workdir", tmp_path) == 2
