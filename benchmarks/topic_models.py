@@ -225,6 +225,6 @@ def main(size: str, output: Path) -> dict:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--output", type=Path, default=Path("results/topic_models.json"))
+    parser.add_argument("--output", type=Path, default=Path("runs/topic_models.json"))
     arguments = parser.parse_args()
     main(arguments.size, arguments.output)
