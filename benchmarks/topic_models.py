@@ -182,10 +182,13 @@ def corpus_rows(name: str, s: dict) -> dict:
                 "model": f"Replicated Softmax, {recipe}",
                 "perplexity": perplexity(scores[""], test),
                 "perplexity_reverse": perplexity(scores["reverse_"], test),
-                "completion": perplexity(completion["forward"], held_out),
-                "completion_reverse": perplexity(completion["reverse"], held_out),
-                "effective_sample_size": scores["effective_sample_size"],
-                "reverse_effective_sample_size": scores["reverse_effective_sample_size"],
+                "completion": perplexity(completion[""], held_out),
+                "completion_reverse": perplexity(completion["reverse_"], held_out),
+                **{
+                    f"{view}{prefix}effective_sample_size": result[f"{prefix}effective_sample_size"]
+                    for view, result in (("", scores), ("completion_", completion))
+                    for prefix in ("", "reverse_")
+                },
                 "train_seconds": trained,
                 "seconds": time.perf_counter() - start,
             }

@@ -94,14 +94,15 @@ def rsm_completion_log_prob(
     """``log p(held_out | observed)`` of each document under a Replicated Softmax RBM, by
     forward AIS of each document's ``conditional_rsm`` (optimistic: its ``log Z'`` falls short
     on average) and by reverse AIS from the held-out words themselves, which are a draw of
-    that conditional model as far as the documents are of the RSM (conservative); with each
-    direction's smallest effective sample size. Documents without held-out words are refused.
+    that conditional model as far as the documents are of the RSM (conservative), keyed
+    ``""`` and ``"reverse_"`` as in ``evaluate.document_log_likelihoods``; with each
+    direction's smallest effective sample size (``{prefix}effective_sample_size``). Documents
+    without held-out words are refused.
     """
     held_lengths = np.asarray(held_out).sum(axis=1).astype(int)
     if np.any(held_lengths < 1):
         raise ValueError("held_out: every document needs at least one held-out word")
-    scores = {"forward": [], "reverse": []}
-    sizes = {"forward": [], "reverse": []}
+    scores, sizes = {"": [], "reverse_": []}, {"": [], "reverse_": []}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mm.AISWarning)  # the ESS is returned instead
         for row, (first, rest, length) in enumerate(
@@ -115,16 +116,16 @@ def rsm_completion_log_prob(
             }
             forward_key, reverse_key = jax.random.split(jax.random.fold_in(key, row))
             estimates = {
-                "forward": mm.ais(forward_key, model, conditional, **settings),
-                "reverse": mm.reverse_ais(
+                "": mm.ais(forward_key, model, conditional, **settings),
+                "reverse_": mm.reverse_ais(
                     reverse_key, model, conditional, {"v": rest[None]}, **settings
                 ),
             }
-            for name, result in estimates.items():
+            for prefix, result in estimates.items():
                 score = mm.log_likelihood(model, conditional, {"v": rest[None]}, result.log_z)
-                scores[name].append(float(score[0]))
-                sizes[name].append(float(result.effective_sample_size))
+                scores[prefix].append(float(score[0]))
+                sizes[prefix].append(float(result.effective_sample_size))
     return {
-        **{name: np.array(values) for name, values in scores.items()},
-        **{f"{name} effective sample size": min(values) for name, values in sizes.items()},
+        **{prefix: np.array(values) for prefix, values in scores.items()},
+        **{f"{prefix}effective_sample_size": min(values) for prefix, values in sizes.items()},
     }
