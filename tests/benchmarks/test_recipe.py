@@ -25,6 +25,31 @@ def test_max_norm_puts_every_column_on_or_inside_the_ball():
     np.testing.assert_array_equal(updates.biases["h"], 0)
 
 
+def test_adam_moves_the_count_layers_parameters_and_sgd_the_others():
+    recipe = load_script("benchmarks/recipe.py")
+    model = mm.multimodal_dbm(
+        {"image": (mm.Bernoulli(4), [3]), "text": (mm.ReplicatedSoftmax(5), [3])}, joint=2
+    )
+    params = model.init(jax.random.key(0))
+    gradient = jax.tree.map(lambda leaf: jnp.full_like(leaf, 0.5), params)
+    optimizer = recipe.count_layers_by_adam(10, model)
+    with jax.numpy_dtype_promotion("standard"):  # optax's Adam raises floats to int powers
+        updates, _ = optimizer.update(gradient, optimizer.init(params), params)
+    rate = recipe.COUNT_LAYER_ADAM_RATE  # Adam's first step: the rate times the gradient's sign
+    for moved in (
+        updates.biases["text"],
+        updates.biases["text_h1"],
+        updates.weights["text->text_h1"],
+    ):
+        np.testing.assert_allclose(moved, -rate, rtol=1e-3)
+    default = mm.default_optimizer(10, model=model)
+    expected, _ = default.update(gradient, default.init(params), params)
+    for name in ("image", "image_h1", "joint"):
+        np.testing.assert_allclose(updates.biases[name], expected.biases[name], rtol=1e-6)
+    for name in ("image->image_h1", "text_h1->joint"):
+        np.testing.assert_allclose(updates.weights[name], expected.weights[name], rtol=1e-6)
+
+
 def test_a_row_trains_one_variant_and_reports_every_figure(capsys):
     recipe = load_script("benchmarks/recipe.py")
     quality = load_script("benchmarks/quality.py")
