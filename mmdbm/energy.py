@@ -64,7 +64,9 @@ def layer_field(model: Model, params: Params, state: Mapping[str, Array], name: 
     for lower, upper in model.edges:
         weights = params.weights[edge_key(lower, upper)]
         if lower == name:
-            phi = phi + weights @ layer_statistic(model, params, state, upper)
+            # s @ W^T rather than W @ s: vmapped over chains, the product then comes out
+            # chain-major, the layout of everything that follows (twice as fast on a CPU)
+            phi = phi + layer_statistic(model, params, state, upper) @ weights.T
         elif upper == name:
             phi = phi + layer_statistic(model, params, state, lower) @ weights
     return phi

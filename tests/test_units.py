@@ -131,6 +131,15 @@ def test_replicated_softmax_samples_are_multinomial(n, total):
         assert chi_square_pvalue(cells, probabilities) > LEVEL
 
 
+@pytest.mark.parametrize("n", [1, 2, 3, 10, 99, 2000, 2001])
+def test_blocked_cumsum_is_the_running_sum(n):
+    """The word sampler's running sums, as matrix products, against float64 ``np.cumsum``: to
+    float32 rounding, every block boundary and padding included."""
+    values = np.random.default_rng(n).random(n).astype(np.float32)
+    expected = np.cumsum(values.astype(np.float64))
+    np.testing.assert_allclose(mm.units.blocked_cumsum(values), expected, rtol=2e-6, atol=1e-6)
+
+
 def test_replicated_softmax_draws_each_document_its_own_length():
     """Under vmap each row draws its own M words (traced totals), with the right means."""
     unit = mm.ReplicatedSoftmax(3)

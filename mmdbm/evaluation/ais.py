@@ -44,12 +44,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from mmdbm import distributed
-from mmdbm.energy import (
-    bias_only_args,
-    layer_free_energy,
-    layer_sample,
-    summed_class,
-)
+from mmdbm.energy import bias_only_args, layer_bias, layer_field, summed_class
 from mmdbm.graph import Model
 from mmdbm.inference.gibbs import averaged_means, gibbs, run_chains
 from mmdbm.params import Params
@@ -68,7 +63,7 @@ PROGRESS_PIECES = 20
 MIN_EFFECTIVE_CHAINS = 5
 MIN_EFFECTIVE_FRACTION = 0.1
 MIN_BASE_GIBBS_STEPS = 50
-LENGTHS_PER_PROGRAM = 16
+LENGTHS_PER_PROGRAM = 8
 
 
 class AISWarning(UserWarning):
@@ -333,38 +328,73 @@ def _ais_log_weights(
 ) -> tuple[dict[str, Array], Array]:
     """Anneal each length's chains from ``betas[0]`` through ``betas[1:]`` (one key per length
     and step), adding to their log importance weights: ``F_{beta_before}(x) - F_beta(x)``,
-    then a Gibbs transition that leaves ``p_beta`` invariant."""
+    then a Gibbs transition that leaves ``p_beta`` invariant.
+
+    The base has no weights, so ``theta_beta`` has the weights ``beta W`` and every field under
+    it is ``beta`` times the field under ``W``: a step computes each summed layer's field from
+    the chains once, for both free energies and the draw of that layer (twice when a sampled
+    layer is Gaussian, as its statistic ``x / sigma_beta`` moves with ``beta``)."""
     summed, sampled = _classes(model)
+    statistics_move = any(isinstance(model.layers[name], Gaussian) for name in sampled)
 
     def one_length(base, length_keys, length_totals, x, log_w):
         num_chains = log_w.shape[0]
 
         def interpolate(beta: Array) -> Params:
-            return jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
+            """``theta_beta``'s biases and log sigmas, with the unscaled weights ``W``."""
+            mixed = jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
+            return mixed.replace(weights=params.weights)
 
-        def transition(key: Array, p: Params, state: dict[str, Array]) -> dict[str, Array]:
+        def bias_args(p: Params, name: str) -> tuple[Array, Array | None, Array | None]:
+            """``(bias, log_sigma, total)`` of a layer under ``p``."""
+            return bias_only_args(model, p, name, length_totals)[1:]
+
+        def fields(beta: Array, p: Params, state: dict[str, Array], names) -> dict[str, Array]:
+            return {name: beta * layer_field(model, p, state, name) for name in names}
+
+        def free_energy(p: Params, state: dict[str, Array], phi: dict[str, Array]) -> Array:
+            """``F(x) = sum_l E_l(x_l) - sum_{l summed} log Z_l(phi_l)``: a colour class has
+            no edges within it, so its energy is its layers' self-energies."""
+            value = sum(
+                model.layers[name].energy(
+                    state[name], layer_bias(model, p, name, length_totals), p.log_sigma.get(name)
+                )
+                for name in sampled
+            )
+            return value - sum(
+                model.layers[name].log_partition(phi[name], *bias_args(p, name)) for name in summed
+            )
+
+        def one_chain(key, beta_before, beta, before, now, state):
+            unscaled = fields(1.0, now, state, summed)
+            phi_now = {name: beta * phi for name, phi in unscaled.items()}
+            if statistics_move:
+                phi_before = fields(beta_before, before, state, summed)
+            else:
+                phi_before = {name: beta_before * phi for name, phi in unscaled.items()}
+            step = free_energy(before, state, phi_before) - free_energy(now, state, phi_now)
             summed_key, sampled_key = jax.random.split(key)
             other = {
-                name: layer_sample(k, model, p, state, name, length_totals)
+                name: model.layers[name].sample(k, phi_now[name], *bias_args(now, name))
                 for k, name in zip(jax.random.split(summed_key, len(summed)), summed, strict=True)
             }
-            return {
-                name: layer_sample(k, model, p, other, name, length_totals)
+            phi_sampled = fields(beta, now, other, sampled)
+            state = {
+                name: model.layers[name].sample(k, phi_sampled[name], *bias_args(now, name))
                 for k, name in zip(
                     jax.random.split(sampled_key, len(sampled)), sampled, strict=True
                 )
             }
+            return state, step
 
         def anneal(carry, inputs):
             x, log_w = carry
             beta_before, beta, key = inputs
             before, now = interpolate(beta_before), interpolate(beta)
-            free_energy = jax.vmap(
-                lambda p, state: layer_free_energy(model, p, state, length_totals), (None, 0)
+            x, step = jax.vmap(one_chain, (0, None, None, None, None, 0))(
+                jax.random.split(key, num_chains), beta_before, beta, before, now, x
             )
-            log_w = log_w + free_energy(before, x) - free_energy(now, x)
-            x = jax.vmap(transition, (0, None, 0))(jax.random.split(key, num_chains), now, x)
-            return (x, log_w), None
+            return (x, log_w + step), None
 
         (x, log_w), _ = jax.lax.scan(anneal, (x, log_w), (betas[:-1], betas[1:], length_keys))
         return x, log_w
