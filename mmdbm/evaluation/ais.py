@@ -349,8 +349,12 @@ def _ais_log_weights(
             """``(bias, log_sigma, total)`` of a layer under ``p``."""
             return bias_only_args(model, p, name, length_totals)[1:]
 
-        def fields(beta: Array, p: Params, state: dict[str, Array], names) -> dict[str, Array]:
-            return {name: beta * layer_field(model, p, state, name) for name in names}
+        def fields(p: Params, state: dict[str, Array], names) -> dict[str, Array]:
+            """The fields of the layers ``names`` under the weights ``W``."""
+            return {name: layer_field(model, p, state, name) for name in names}
+
+        def scaled(beta: Array, phi: dict[str, Array]) -> dict[str, Array]:
+            return {name: beta * value for name, value in phi.items()}
 
         def free_energy(p: Params, state: dict[str, Array], phi: dict[str, Array]) -> Array:
             """``F(x) = sum_l E_l(x_l) - sum_{l summed} log Z_l(phi_l)``: a colour class has
@@ -366,19 +370,20 @@ def _ais_log_weights(
             )
 
         def one_chain(key, beta_before, beta, before, now, state):
-            unscaled = fields(1.0, now, state, summed)
-            phi_now = {name: beta * phi for name, phi in unscaled.items()}
-            if statistics_move:
-                phi_before = fields(beta_before, before, state, summed)
-            else:
-                phi_before = {name: beta_before * phi for name, phi in unscaled.items()}
+            """One chain's log-weight increment ``F_{beta_before}(x) - F_beta(x)`` and its
+            Gibbs transition at ``beta``."""
+            unscaled = fields(now, state, summed)
+            phi_now = scaled(beta, unscaled)
+            phi_before = scaled(
+                beta_before, fields(before, state, summed) if statistics_move else unscaled
+            )
             step = free_energy(before, state, phi_before) - free_energy(now, state, phi_now)
             summed_key, sampled_key = jax.random.split(key)
             other = {
                 name: model.layers[name].sample(k, phi_now[name], *bias_args(now, name))
                 for k, name in zip(jax.random.split(summed_key, len(summed)), summed, strict=True)
             }
-            phi_sampled = fields(beta, now, other, sampled)
+            phi_sampled = scaled(beta, fields(now, other, sampled))
             state = {
                 name: model.layers[name].sample(k, phi_sampled[name], *bias_args(now, name))
                 for k, name in zip(
