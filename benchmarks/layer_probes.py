@@ -49,16 +49,9 @@ UNIMODAL_PROBES = ("h1", "h2", "h3")
 
 def probe_layers(dataset: dict, model: mm.Model, params: mm.Params, observed, layers) -> float:
     """The test accuracy of a logistic probe on the mean-field means of ``layers`` given the
-    modalities ``observed`` (renamed ``v`` for a one-pathway model)."""
-    train, test = dataset["train"], dataset["test"]
-    rename = {"image": "v"} if "v" in model.layers else {}
-    features = {
-        split: mm.represent(
-            model, params, {rename.get(m, m): data[m] for m in observed}, layers=layers
-        )
-        for split, data in (("train", train), ("test", test))
-    }
-    return quality.probe(features, {"train": train["labels"], "test": test["labels"]})
+    modalities ``observed``."""
+    labels = {split: dataset[split]["labels"] for split in ("train", "test")}
+    return quality.probe(quality.represented(dataset, model, params, observed, layers), labels)
 
 
 def trained(key, model, data, pretrained: mm.Params, epochs: int) -> mm.Params:

@@ -258,6 +258,18 @@ def probe(features: dict, labels: dict) -> float:
     return mm.metrics.accuracy(scores.argmax(axis=1), labels["test"])
 
 
+def represented(dataset: dict, model: mm.Model, params: mm.Params, observed, layers=None) -> dict:
+    """``mm.represent`` (the means of ``layers``, default the top) of the train and test splits
+    given the modalities ``observed``; a one-pathway model sees the query modality as ``v``."""
+    rename = {dataset["query"]: "v"} if "v" in model.layers else {}
+    return {
+        split: mm.represent(
+            model, params, {rename.get(m, m): dataset[split][m] for m in observed}, layers=layers
+        )
+        for split in ("train", "test")
+    }
+
+
 def top_words_precision(scores: np.ndarray, truth: np.ndarray) -> float:
     top = np.argsort(-scores, axis=1, kind="stable")[:, :TOP_WORDS]
     return float(np.mean(np.take_along_axis(truth, top, axis=1)))
@@ -341,17 +353,7 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
     )
     seconds = time.perf_counter() - start
 
-    def features(observed_modalities, the_model=model, the_params=params, rename=None):
-        return {
-            split: mm.represent(
-                the_model,
-                the_params,
-                {rename or m: data[m] for m in observed_modalities},
-            )
-            for split, data in (("train", train), ("test", test))
-        }
-
-    both = features((query, other))
+    both = represented(dataset, model, params, (query, other))
     row = {
         "dataset": dataset["name"],
         "query": query,
@@ -366,8 +368,8 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
             labels,
         ),
         "joint": probe(both, labels),
-        "query_only": probe(features((query,)), labels),
-        "unimodal_dbm": probe(features((query,), unimodal, unimodal_params, "v"), labels),
+        "query_only": probe(represented(dataset, model, params, (query,)), labels),
+        "unimodal_dbm": probe(represented(dataset, unimodal, unimodal_params, (query,)), labels),
         "joint_spread": float(np.asarray(both["test"]).std(axis=0).mean()),
         "train_seconds": seconds,
     }

@@ -44,7 +44,12 @@ import optax
 import mmdbm as mm
 from mmdbm.params import edge_key
 from mmdbm.training.loop import FIT_GIBBS_STEPS
-from mmdbm.training.optimizer import FIT_UNIT_RATES, scale_by_unit_rates, weights_only
+from mmdbm.training.optimizer import (
+    FIT_UNIT_RATES,
+    WEIGHT_DECAY,
+    scale_by_unit_rates,
+    weights_only,
+)
 
 sys.path.insert(0, str(Path(__file__).parent))
 import quality  # the paired datasets, probes and scores of the quality benchmark
@@ -123,7 +128,7 @@ def count_layers_by_adam(num_steps: int, model: mm.Model) -> optax.GradientTrans
     )
     rate = COUNT_LAYER_ADAM_RATE / FIT_UNIT_RATES["ReplicatedSoftmax"]
     adam = optax.chain(
-        optax.add_decayed_weights(2e-4, mask=weights_only),
+        optax.add_decayed_weights(WEIGHT_DECAY, mask=weights_only),
         optax.scale_by_adam(),
         optax.scale_by_learning_rate(optax.linear_schedule(rate, 0.0, num_steps)),
     )

@@ -318,7 +318,7 @@ def rsm_lengths_benchmark(*, chains: int, betas: int, num_lengths: int) -> dict:
         "one_by_one_seconds": looped,
         "all_lengths": len(every),
         "all_lengths_seconds": whole,
-        "transitions": betas - 1 + max(mm.evaluation.ais.MIN_BASE_GIBBS_STEPS, betas // 10),
+        "transitions": betas - 1 + mm.evaluation.ais.base_gibbs_steps(betas),
         "words_per_transition": chains * sum(every),
         "flops_per_transition": flops,
     }
@@ -553,7 +553,7 @@ def rsm_whole_split_line(lengths: dict, chains: int, betas: int, peak: float) ->
     run, which is a tenth as long as the schedule at 10,000), against its matrix products alone
     at the measured peak."""
     per_transition = lengths["all_lengths_seconds"] / lengths["transitions"]
-    transitions = 10_000 - 1 + 10_000 // 10
+    transitions = 10_000 - 1 + mm.evaluation.ais.base_gibbs_steps(10_000)
     products = lengths["flops_per_transition"] / (peak * 1e9)
     return (
         f"the whole test split ({lengths['all_lengths']} lengths, {chains} chains each, "

@@ -342,8 +342,14 @@ def _ais_log_weights(
 
         def interpolate(beta: Array) -> Params:
             """``theta_beta``'s biases and log sigmas, with the unscaled weights ``W``."""
-            mixed = jax.tree.map(lambda b0, b: (1 - beta) * b0 + beta * b, base, params)
-            return mixed.replace(weights=params.weights)
+
+            def mix(first: Array, last: Array) -> Array:
+                return (1 - beta) * first + beta * last
+
+            return params.replace(
+                biases=jax.tree.map(mix, base.biases, params.biases),
+                log_sigma=jax.tree.map(mix, base.log_sigma, params.log_sigma),
+            )
 
         def bias_args(p: Params, name: str) -> tuple[Array, Array | None, Array | None]:
             """``(bias, log_sigma, total)`` of a layer under ``p``."""
@@ -596,16 +602,17 @@ def ais(
     if base is not None:
         check_params(model, base)
         base = base.replace(lengths=params.lengths)
-    job = _Annealing(model, params, base, betas, num_chains, _base_steps(betas), None, 0)
+    job = _Annealing(model, params, base, betas, num_chains, base_gibbs_steps(len(betas)), None, 0)
     log_weights, log_z_bases = _run(
         rng_key, job, table, progress=progress, mesh=mesh, description="AIS"
     )
     return _finished(log_weights, log_z_bases, summarise, batched, len(betas))
 
 
-def _base_steps(betas: np.ndarray) -> int:
-    """Gibbs steps of the marginal base: a tenth of the annealing's."""
-    return max(MIN_BASE_GIBBS_STEPS, len(betas) // 10)
+def base_gibbs_steps(num_betas: int) -> int:
+    """Gibbs steps of the default base's run (``marginal_base``): a tenth of the annealing's,
+    at least ``MIN_BASE_GIBBS_STEPS``."""
+    return max(MIN_BASE_GIBBS_STEPS, num_betas // 10)
 
 
 def reverse_ais(
@@ -681,7 +688,7 @@ def reverse_ais(
         base,
         betas[::-1],
         num_chains,
-        _base_steps(betas),
+        base_gibbs_steps(len(betas)),
         starts,
         num_posterior_steps,
     )

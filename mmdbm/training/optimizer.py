@@ -24,6 +24,7 @@ def weights_only(params: Params) -> Params:
 
 FIT_UNIT_RATES = {"Bernoulli": 1.0, "Gaussian": 0.2, "ReplicatedSoftmax": 0.2}
 PRETRAIN_UNIT_RATES = {"Bernoulli": 1.0, "Gaussian": 1.0, "ReplicatedSoftmax": 5.0}
+WEIGHT_DECAY = 2e-4  # the papers' L2 weight decay (benchmarks/recipe.py: none changes nothing)
 
 
 def unit_rate_factors(model: Model, rates: Mapping[str, float]) -> Params:
@@ -59,7 +60,7 @@ def default_optimizer(
     *,
     learning_rate: float = 0.005,
     final_learning_rate: float = 0.0,
-    weight_decay: float = 2e-4,
+    weight_decay: float = WEIGHT_DECAY,
     initial_momentum: float = 0.5,
     final_momentum: float = 0.9,
     momentum_switch_step: int | None = None,
