@@ -92,9 +92,10 @@ def rsm_completion_log_prob(
     num_betas: int,
 ) -> dict[str, np.ndarray]:
     """``log p(held_out | observed)`` of each document under a Replicated Softmax RBM, by
-    forward AIS of each document's ``conditional_rsm`` (optimistic: its ``log Z'`` falls short
-    on average) and by reverse AIS from the held-out words themselves, which are a draw of
-    that conditional model as far as the documents are of the RSM (conservative), keyed
+    forward AIS of each document's ``conditional_rsm`` (``mm.ais_over_lengths``; optimistic:
+    its ``log Z'`` falls short on average) and by reverse AIS from the held-out words
+    themselves, which are a draw of that conditional model as far as the documents are of the
+    RSM (conservative), keyed
     ``""`` and ``"reverse_"`` as in ``evaluate.document_log_likelihoods``; with each
     direction's smallest effective sample size (``{prefix}effective_sample_size``). Documents
     without held-out words are refused.
@@ -109,16 +110,13 @@ def rsm_completion_log_prob(
             zip(observed, held_out, held_lengths, strict=True)
         ):
             conditional = conditional_rsm(params, first, int(length))
-            settings = {
-                "num_chains": num_chains,
-                "num_betas": num_betas,
-                "lengths": {"v": int(length)},
-            }
+            settings = {"num_chains": num_chains, "num_betas": num_betas}
+            lengths = {"v": int(length)}
             forward_key, reverse_key = jax.random.split(jax.random.fold_in(key, row))
             estimates = {
-                "": mm.ais(forward_key, model, conditional, **settings),
+                "": mm.ais_over_lengths(forward_key, model, conditional, lengths, **settings),
                 "reverse_": mm.reverse_ais(
-                    reverse_key, model, conditional, {"v": rest[None]}, **settings
+                    reverse_key, model, conditional, {"v": rest[None]}, lengths=lengths, **settings
                 ),
             }
             for prefix, result in estimates.items():

@@ -291,23 +291,22 @@ def document_log_likelihoods(
     progress: bool = False,
 ) -> dict:
     """Each document's log-likelihood under a Replicated Softmax RBM by forward AIS
-    (optimistic) and by reverse AIS (conservative), keyed ``""`` and ``"reverse_"``: every
-    distinct length of ``documents`` in one call of each (Z depends on the length M), reverse
-    AIS starting at the ``starts`` documents of each length (so they must hold every length);
-    with each direction's smallest effective sample size (``{prefix}effective_sample_size``).
+    (optimistic; ``mm.ais_over_lengths``, the length as the inverse temperature) and by reverse
+    AIS (``mm.reverse_ais``, conservative as far as the data are samples of the model), keyed
+    ``""`` and ``"reverse_"``: every distinct length of ``documents`` in one call of each (Z
+    depends on the length M), reverse AIS starting at the ``starts`` documents of each length
+    (so they must hold every length); with each direction's smallest effective sample size
+    (``{prefix}effective_sample_size``).
     """
     lengths = documents.sum(axis=1).astype(int)
     distinct = sorted(set(lengths.tolist()))
-    settings = {
-        "num_chains": num_chains,
-        "num_betas": num_betas,
-        "lengths": {"v": distinct},
-        "progress": progress,
-    }
+    settings = {"num_chains": num_chains, "num_betas": num_betas, "progress": progress}
     forward_key, reverse_key = jax.random.split(key)
     estimates = {
-        "": mm.ais(forward_key, model, params, **settings),
-        "reverse_": mm.reverse_ais(reverse_key, model, params, {"v": starts}, **settings),
+        "": mm.ais_over_lengths(forward_key, model, params, {"v": distinct}, **settings),
+        "reverse_": mm.reverse_ais(
+            reverse_key, model, params, {"v": starts}, lengths={"v": distinct}, **settings
+        ),
     }
     results = {}
     for prefix, result in estimates.items():

@@ -12,6 +12,7 @@ from mmdbm.energy import conditional_mean, energy, field, free_energy
 from mmdbm.evaluation import metrics
 from mmdbm.evaluation.ais import AISResult, AISWarning, ais, reverse_ais
 from mmdbm.evaluation.exact import exact_log_partition, exact_log_prob
+from mmdbm.evaluation.length_ais import ais_over_lengths
 from mmdbm.evaluation.likelihood import log_likelihood, per_word_perplexity
 from mmdbm.graph import Model, dbm, multimodal_dbm, rbm
 from mmdbm.inference.gibbs import GibbsState, Sampler, gibbs, sample
@@ -57,6 +58,7 @@ __all__ = [
     "TrainState",
     "TrainingDivergedError",
     "ais",
+    "ais_over_lengths",
     "cd",
     "centered",
     "conditional_mean",

@@ -218,7 +218,7 @@ def _checked_schedule(num_betas: int, schedule: Array | None) -> np.ndarray:
     return betas
 
 
-def _length_table(
+def length_table(
     model: Model, params: Params, lengths: Mapping[str, object] | None
 ) -> tuple[dict[str, np.ndarray], bool]:
     """The total counts M of the Replicated Softmax layers, one row per evaluated length
@@ -502,7 +502,7 @@ def _run(
     return log_weights[position], log_z_bases[position]
 
 
-def _warn_if_degenerate(result: AISResult, num_betas: int) -> None:
+def warn_if_degenerate(result: AISResult, num_betas: int, stacklevel: int = 4) -> None:
     """``AISWarning`` for each estimate whose effective sample size is below
     ``MIN_EFFECTIVE_FRACTION`` of the chains (and below ``MIN_EFFECTIVE_CHAINS``)."""
     num_chains = result.log_weights.shape[-1]
@@ -521,7 +521,7 @@ def _warn_if_degenerate(result: AISResult, num_betas: int) -> None:
         f"[{float(low[worst]):.2f}, {float(high[worst]):.2f}] need not hold log Z; raise "
         f"num_betas (now {num_betas})",
         AISWarning,
-        stacklevel=4,
+        stacklevel=stacklevel,
     )
 
 
@@ -537,7 +537,7 @@ def _settings(
     num_chains = check_count("num_chains", num_chains, minimum=2)
     check_params(model, params)
     betas = _checked_schedule(num_betas, schedule)
-    table, batched = _length_table(model, params, lengths)
+    table, batched = length_table(model, params, lengths)
     return num_chains, betas, table, batched
 
 
@@ -548,7 +548,7 @@ def _finished(
     result = jax.vmap(summary)(log_weights, log_z_bases)
     if not batched:
         result = jax.tree.map(lambda leaf: leaf[0], result)
-    _warn_if_degenerate(result, num_betas)
+    warn_if_degenerate(result, num_betas)
     return result
 
 

@@ -51,6 +51,19 @@ def main() -> None:
     assert len(sharded_ais.log_weights.sharding.device_set) == 8
     plain_ais = mm.ais(jax.random.key(2), model, alone, num_chains=16, num_betas=50)
     np.testing.assert_allclose(sharded_ais.log_weights, plain_ais.log_weights, rtol=1e-4, atol=1e-5)
+    rsm = mm.rbm(mm.ReplicatedSoftmax(6), 4)
+    rsm_params = rsm.init(jax.random.key(4))
+    lengths = {"v": [2, 5, 9]}
+    sharded_lengths = mm.ais_over_lengths(
+        jax.random.key(5), rsm, rsm_params, lengths, num_chains=16, num_betas=50, mesh=mesh
+    )
+    assert len(sharded_lengths.log_weights.sharding.device_set) == 8
+    plain_lengths = mm.ais_over_lengths(
+        jax.random.key(5), rsm, rsm_params, lengths, num_chains=16, num_betas=50
+    )
+    np.testing.assert_allclose(
+        sharded_lengths.log_weights, plain_lengths.log_weights, rtol=1e-4, atol=1e-5
+    )
     try:
         mm.sample(jax.random.key(1), model, alone, num_chains=12, num_steps=1, mesh=mesh)
     except ValueError as error:
