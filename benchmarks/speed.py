@@ -72,6 +72,7 @@ SIZES = {
         "sweep": 3,
         "rsm_betas": 10,
         "rsm_lengths": 3,
+        "length_betas": 30,
     },
     "cpu": {
         "matmul": 2048,
@@ -83,6 +84,7 @@ SIZES = {
         "sweep": 8,
         "rsm_betas": 100,
         "rsm_lengths": 32,
+        "length_betas": 10_000,
     },
     "gpu": {
         "matmul": 8192,
@@ -94,6 +96,7 @@ SIZES = {
         "sweep": 8,
         "rsm_betas": 1000,
         "rsm_lengths": 32,
+        "length_betas": 10_000,
     },
 }
 BATCH = 100
@@ -286,12 +289,14 @@ def prng_benchmark(models: dict, *, chains: int, repeats: int) -> dict:
     return results
 
 
-def rsm_lengths_benchmark(*, chains: int, betas: int, num_lengths: int) -> dict:
+def rsm_lengths_benchmark(*, chains: int, betas: int, num_lengths: int, length_betas: int) -> dict:
     """AIS of a Replicated Softmax RBM 2000-50 (initialised from the Reuters training split)
     at every distinct length of the Reuters test documents: the whole test split in one call
-    (groups of similar lengths, one compiled program), timed on its second call; and the
-    ``num_lengths`` shortest lengths in one call against one call per length, one after the
-    other. Also what a step of the whole split must do: its chains, words drawn and FLOPs."""
+    of ``mm.ais`` (groups of similar lengths, one compiled program), timed on its second call;
+    the ``num_lengths`` shortest lengths in one call against one call per length, one after
+    the other; and what a step of the whole split must do: its chains, words drawn and FLOPs.
+    Then the whole split in one call of ``mm.ais_over_lengths`` with ``length_betas`` points,
+    timed once, compilation included."""
     reuters = mm.datasets.load("reuters")
     rsm = mm.rbm(mm.ReplicatedSoftmax(reuters["train"]["text"].shape[1]), 50)
     params = rsm.init(jax.random.key(0), {"v": reuters["train"]["text"]}, weight_scale=0.05)
@@ -309,6 +314,11 @@ def rsm_lengths_benchmark(*, chains: int, betas: int, num_lengths: int) -> dict:
         warnings.simplefilter("ignore", mm.AISWarning)
         (whole,) = median_seconds(lambda: all_of(every)().log_z, repeats=1)
         grouped, looped = median_seconds(lambda: all_of(shortest)().log_z, one_by_one, repeats=1)
+        start = time.perf_counter()
+        mm.ais_over_lengths(
+            jax.random.key(1), rsm, params, {"v": every}, num_chains=chains, num_betas=length_betas
+        ).log_z.block_until_ready()
+        length_path = time.perf_counter() - start
     # a Gibbs transition per chain: the words' logits from the hidden units and the hidden
     # units' field from the words, two products of chains x 2000 x 50
     flops = 2 * 2 * chains * len(every) * rsm.layers["v"].n * rsm.layers["h"].n
@@ -321,6 +331,8 @@ def rsm_lengths_benchmark(*, chains: int, betas: int, num_lengths: int) -> dict:
         "transitions": betas - 1 + mm.evaluation.ais.base_gibbs_steps(betas),
         "words_per_transition": chains * sum(every),
         "flops_per_transition": flops,
+        "length_path_betas": length_betas,
+        "length_path_seconds": length_path,
     }
 
 
@@ -534,7 +546,10 @@ def main(size: str, output: Path) -> dict:
     rbm_params = rbm.init(jax.random.key(0), rbm_data)
     results["ais"] = ais_benchmark(rbm, rbm_params, chains=chains, betas=s["betas"])
     results["rsm_lengths"] = rsm_lengths_benchmark(
-        chains=chains, betas=s["rsm_betas"], num_lengths=s["rsm_lengths"]
+        chains=chains,
+        betas=s["rsm_betas"],
+        num_lengths=s["rsm_lengths"],
+        length_betas=s["length_betas"],
     )
     results["sweep"] = sweep_benchmark(
         rbm, rbm_data, chains=chains, count=s["sweep"], repeats=max(1, repeats // 2)
@@ -556,10 +571,10 @@ def rsm_whole_split_line(lengths: dict, chains: int, betas: int, peak: float) ->
     transitions = 10_000 - 1 + mm.evaluation.ais.base_gibbs_steps(10_000)
     products = lengths["flops_per_transition"] / (peak * 1e9)
     return (
-        f"the whole test split ({lengths['all_lengths']} lengths, {chains} chains each, "
-        f"{lengths['words_per_transition']:,} words drawn per transition) in one call, {betas} "
-        f"inverse temperatures: {lengths['all_lengths_seconds']:.1f} s; at 10,000 (target: a "
-        f"few minutes): {per_transition * transitions / 60:.0f} min, against "
+        f"the whole test split by mm.ais ({lengths['all_lengths']} lengths, {chains} chains "
+        f"each, {lengths['words_per_transition']:,} words drawn per transition) in one call, "
+        f"{betas} inverse temperatures: {lengths['all_lengths_seconds']:.1f} s; at 10,000: "
+        f"{per_transition * transitions / 60:.0f} min, against "
         f"{products * transitions / 60:.1f} min for its matrix products alone at the measured "
         f"peak ({per_transition / products:.1f}x)"
     )
@@ -635,6 +650,12 @@ def print_table(r: dict) -> None:
         f"{lengths['seconds']:.1f} s, one call per length {lengths['one_by_one_seconds']:.1f} s"
     )
     print(rsm_whole_split_line(lengths, size["chains"], betas, peak))
+    print(
+        f"the whole test split by mm.ais_over_lengths (the length as the inverse temperature, "
+        f"no words drawn), {size['chains']} chains x {lengths['length_path_betas']:,} points in "
+        f"one call: {lengths['length_path_seconds']:.0f} s, compilation included (target: a few "
+        "minutes)"
+    )
     count = SIZES[r["size"]]["sweep"]
     print(
         f"sweep of {count} RBMs, one epoch: one after another {sweep['sequential_seconds']:.2f} s,"

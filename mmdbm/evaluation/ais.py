@@ -585,7 +585,9 @@ def ais(
         ``Model.init``); Z is the normaliser over count vectors of these totals. A 1-D list
         of counts per layer asks for one ``log Z`` per entry (each document length has its
         own Z): they run in groups of ``LENGTHS_PER_PROGRAM`` similar lengths, every group in
-        one compiled program, so short documents do not wait on long ones.
+        one compiled program, so short documents do not wait on long ones. For a Replicated
+        Softmax RBM, ``mm.ais_over_lengths`` anneals every length in one run, and reaches the
+        hidden states that dominate long documents' Z, which this path can miss.
       progress: show a progress bar (the schedule then runs in pieces, each compiled scan
         reporting when done; the result is the same).
       mesh: a device mesh (``mmdbm.distributed.data_mesh()``) to split the chains over;

@@ -15,6 +15,7 @@ def test_speed_benchmark_runs_and_writes_every_figure(tmp_path, capsys):
     assert results["rbm"]["sklearn_seconds"] > 0 and results["sweep"]["speedup"] > 0
     assert min(results["rbm"]["floor"].values()) > 0
     assert results["rsm_lengths"]["all_lengths_seconds"] > 0
+    assert results["rsm_lengths"]["length_path_seconds"] > 0
     assert "scikit-learn" in capsys.readouterr().out
 
 
