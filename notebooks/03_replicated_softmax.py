@@ -63,7 +63,7 @@ enable_persistent_cache()
 SMALL = os.environ.get("MMDBM_NOTEBOOK_SIZE") == "small"
 EPOCHS = 2 if SMALL else 30
 DOCUMENTS = 4 if SMALL else 20
-AIS_CHAINS, AIS_BETAS = (10, 100) if SMALL else (25, 500)
+AIS_CHAINS, AIS_BETAS = (10, 100) if SMALL else (100, 10_000)
 TOPICS = 10 if SMALL else 50
 
 # %%
@@ -117,21 +117,23 @@ for unit in np.argsort(-distinct.std(axis=0))[:8]:
 # %% [markdown]
 # ## Perplexity
 # `Z` depends on the document length M, so AIS estimates one `log Z` per distinct test
-# length, all in one call (`lengths` given as a list), from the base model with the RSM's own
-# marginals. `mm.log_likelihood` gives `log p(v)` of the count vectors;
+# length. Summing the words out leaves the hidden units the marginal `exp(M f(h))` with
+# `f(h) = a.h + logsumexp(b + W h)`: the length is an inverse temperature, and
+# `mm.ais_over_lengths` anneals once from uniform hidden units up to the longest length,
+# reading off every length on the way. `mm.log_likelihood` gives `log p(v)` of the count vectors;
 # `mm.per_word_perplexity` takes the multinomial coefficient off, giving the perplexity of
 # word sequences as in the papers and in LDA.
 
 # %%
 test_lengths = test.sum(axis=1).astype(int)
 lengths_seen = sorted(set(test_lengths.tolist()))
-result = mm.ais(
+result = mm.ais_over_lengths(
     jax.random.key(2),
     rsm,
     params,
+    {"v": lengths_seen},
     num_chains=AIS_CHAINS,
     num_betas=AIS_BETAS,
-    lengths={"v": lengths_seen},
     progress=True,
 )
 log_z = dict(zip(lengths_seen, np.asarray(result.log_z), strict=True))
@@ -160,6 +162,6 @@ plt.show()
 
 # %% [markdown]
 # Salakhutdinov & Hinton report the Replicated Softmax below LDA on Reuters with 50 topics
-# and full training. Here the model trains for a minute on a CPU, and the AIS estimates
-# (one per document length, 25 chains of 500 inverse temperatures) are rough; `mmdbm train
-# --config reuters_rsm` runs the same comparison as an experiment with a report.
+# and full training. Here the model trains for a minute on a CPU; `mmdbm train --config
+# reuters_rsm` runs the same comparison as an experiment with a report, and
+# `benchmarks/topic_models.py` with three training recipes and a second corpus.

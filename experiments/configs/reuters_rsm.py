@@ -19,9 +19,9 @@ def get_config():
     config.train.num_epochs = 30
     config.train.learning_rate = 0.01
     config.evaluate.num_topics = 50
-    # AIS of every distinct test-document length, forward and reverse, drawing word counts
-    # from a multinomial at every step (50 ns a word on a 2-core CPU): 20 documents, 25 chains
-    # and 500 inverse temperatures keep the evaluation to minutes there.
+    # Reverse AIS of every distinct test-document length draws word counts from a multinomial
+    # at every step (40 ns a word on a 2-core CPU; forward AIS, mm.ais_over_lengths, draws
+    # none): 20 documents, 25 chains and 500 inverse temperatures keep it to minutes there.
     config.evaluate.num_documents = 20
     config.evaluate.num_ais_chains = 25
     config.evaluate.num_ais_betas = 500

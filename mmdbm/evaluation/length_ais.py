@@ -15,12 +15,13 @@ the longest length, passes every length on the way: the log-weight a chain has g
 any real ``t``: no words are drawn, so a chain costs the same at every length, and more
 lengths cost only the points of the schedule they add.
 
-The path also mixes where the annealing of the weights (``ais``) can fail: as M grows, ``p_M``
-gathers on the hidden states of largest ``f``, and chains that move with sampled words can stay
-near the data and miss them. On a Replicated Softmax RBM 2000-50 trained on Reuters, ``ais``
-with 10,000 inverse temperatures put ``log Z`` of 497-word documents at 435.3 (two runs, within
-0.2 nat, effective sample size 32-72), below the single term ``497 max_h f(h) = 449.35``;
-this path gives 449.5-449.7 (``benchmarks/speed.py``).
+The path also mixes where the annealing of the weights (``mm.ais``) can fail: as M grows,
+``p_M`` gathers on the hidden states of largest ``f``, and chains that move with sampled words
+can stay near the data and miss them. On a Replicated Softmax RBM 2000-50 trained on Reuters,
+``mm.ais`` with 100 chains x 10,000 inverse temperatures put ``log Z`` of 497-word documents at
+435.3 and 435.2 (two keys, effective sample sizes 82 and 84), below the single term
+``497 f(h) = 449.4`` of a hidden state found by ascent (every term of the sum is a lower bound
+on ``log Z``); this path gives 449.5 and 449.7 (``benchmarks/length_ais.py``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -79,39 +81,58 @@ def temperatures(lengths: Sequence[float], num_betas: int) -> np.ndarray:
     return np.union1d(points, np.asarray(lengths, np.float64))
 
 
-def per_word_log_marginal(params: Params, words: str, hidden: str, h: Array) -> Array:
-    """``f(h) = a.h + logsumexp_k(b_k + W_k h)``: ``log p*_M(h) / M`` of the hidden units with
-    the words summed out, the same for every length M."""
-    logits = params.biases[words] + h @ params.weights[edge_key(words, hidden)].T
-    return h @ params.biases[hidden] + jax.nn.logsumexp(logits)
+def word_logits(params: Params, words: str, hidden: str, h: Array) -> Array:
+    """``b + W h``: the words' logits given the hidden units."""
+    return params.biases[words] + h @ params.weights[edge_key(words, hidden)].T
 
 
-def _gibbs_sweep(
-    rng_key: Array, params: Params, words: str, hidden: str, t: Array, h: Array
-) -> Array:
+def per_word_log_marginal(hidden_bias: Array, h: Array, logits: Array) -> Array:
+    """``f(h) = a.h + logsumexp_k(b_k + W_k h)`` (``logits = b + W h``): ``log p*_M(h) / M``
+    of the hidden units with the words summed out, the same for every length M."""
+    return h @ hidden_bias + jax.nn.logsumexp(logits)
+
+
+class Columns(NamedTuple):
+    """Each hidden unit's weights as factors of the words' softmax: ``up[j] = exp(W_j - c_j)``
+    and ``down[j] = exp(-W_j - d_j)`` (shifted by ``c_j = max W_j``, ``d_j = max -W_j``, so
+    nothing overflows), with ``c_j`` and the unit's bias ``a_j``."""
+
+    up: Array
+    down: Array
+    up_shift: Array
+    bias: Array
+
+    @classmethod
+    def of(cls, params: Params, words: str, hidden: str) -> Columns:
+        weights = params.weights[edge_key(words, hidden)]
+        up_shift, down_shift = jnp.max(weights, axis=0), jnp.max(-weights, axis=0)
+        return cls(
+            up=jnp.exp(weights.T - up_shift[:, None]),
+            down=jnp.exp(-weights.T - down_shift[:, None]),
+            up_shift=up_shift,
+            bias=params.biases[hidden],
+        )
+
+
+def gibbs_sweep(rng_key: Array, columns: Columns, t: Array, h: Array, logits: Array) -> Array:
     """One sweep of single-unit Gibbs updates of ``h`` under ``p_t(h) ∝ exp(t f(h))``:
 
         p_t(h_j = 1 | h_-j) = sigmoid(t (a_j + logsumexp(l + W_j) - logsumexp(l))),
 
-    ``l = b + W h`` with ``h_j = 0``. The words' softmax is carried from unit to unit and
-    moved by ``exp(+-W_j)`` (each column shifted by its largest entry, so nothing overflows);
-    it is recomputed from ``h`` at the start of every sweep."""
-    weights = params.weights[edge_key(words, hidden)]
-    up_shift, down_shift = jnp.max(weights, axis=0), jnp.max(-weights, axis=0)
-    up, down = jnp.exp(weights.T - up_shift[:, None]), jnp.exp(-weights.T - down_shift[:, None])
-    softmax = jax.nn.softmax(params.biases[words] + h @ weights.T)
+    ``l = b + W h`` with ``h_j = 0``. The words' softmax, from the ``logits`` of ``h``, is
+    carried from unit to unit and moved by the ``columns``' factors."""
     uniforms = jax.random.uniform(rng_key, h.shape)
 
     def update(probabilities, inputs):
-        was_on, up_j, down_j, shift_j, bias_j, uniform = inputs
-        off = jnp.where(was_on > 0, probabilities * down_j, probabilities)
-        on = off * up_j
+        was_on, up, down, up_shift, bias, uniform = inputs
+        off = jnp.where(was_on > 0, probabilities * down, probabilities)
+        on = off * up
         off_sum, on_sum = jnp.sum(off), jnp.sum(on)
-        logit = t * (bias_j + shift_j + jnp.log(on_sum) - jnp.log(off_sum))
+        logit = t * (bias + up_shift + jnp.log(on_sum) - jnp.log(off_sum))
         now_on = uniform < jax.nn.sigmoid(logit)
         return jnp.where(now_on, on / on_sum, off / off_sum), now_on.astype(h.dtype)
 
-    _, h = jax.lax.scan(update, softmax, (h, up, down, up_shift, params.biases[hidden], uniforms))
+    _, h = jax.lax.scan(update, jax.nn.softmax(logits), (h, *columns, uniforms))
     return h
 
 
@@ -132,16 +153,22 @@ def _anneal(
     last row when ``t_k`` is not an evaluated length), then every chain makes a sweep at
     ``t_k``."""
     num_chains = h.shape[0]
+    columns = Columns.of(params, words, hidden)
+
+    def one_chain(key, t, h):
+        """A chain's ``f(h)`` and its sweep at ``t``, from one product for the logits."""
+        logits = word_logits(params, words, hidden, h)
+        return per_word_log_marginal(columns.bias, h, logits), gibbs_sweep(
+            key, columns, t, h, logits
+        )
 
     def step(carry, inputs):
         h, log_w, recorded = carry
         before, now, slot, key = inputs
-        f = jax.vmap(partial(per_word_log_marginal, params, words, hidden))(h)
+        f, h_next = jax.vmap(one_chain, (0, None, 0))(jax.random.split(key, num_chains), now, h)
         log_w = log_w + (now - before) * f
         recorded = recorded.at[slot].set(log_w)
-        sweep = partial(_gibbs_sweep, params=params, words=words, hidden=hidden, t=now)
-        h = jax.vmap(lambda k, x: sweep(k, h=x))(jax.random.split(key, num_chains), h)
-        return (h, log_w, recorded), None
+        return (h_next, log_w, recorded), None
 
     (h, log_weights, recorded), _ = jax.lax.scan(
         step, (h, log_weights, recorded), (points[:-1], points[1:], slots, keys)

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 import mmdbm as mm
-from mmdbm.evaluation.length_ais import _gibbs_sweep, per_word_log_marginal, temperatures
+from mmdbm.evaluation.length_ais import (
+    Columns,
+    gibbs_sweep,
+    per_word_log_marginal,
+    temperatures,
+    word_logits,
+)
 from tests import brute_force
 from tests.goodness_of_fit import LEVEL, chi_square_pvalue
 from tests.tracing import count_traces
@@ -67,12 +73,16 @@ def test_a_sweep_leaves_the_tempered_marginal_invariant():
     params = brute_force.random_params(model, 0)
     states = np.array(list(itertools.product([0.0, 1.0], repeat=4)), np.float32)
     t = 2.5
-    f = jax.vmap(lambda h: per_word_log_marginal(params, "v", "h", h))(jnp.asarray(states))
+    f = jax.vmap(
+        lambda h: per_word_log_marginal(params.biases["h"], h, word_logits(params, "v", "h", h))
+    )(jnp.asarray(states))
+    columns = Columns.of(params, "v", "h")
     probabilities = np.asarray(jax.nn.softmax(t * f), np.float64)
 
     def chain(key):
         def sweep(h, step_key):
-            h = _gibbs_sweep(step_key, params, "v", "h", jnp.float32(t), h)
+            logits = word_logits(params, "v", "h", h)
+            h = gibbs_sweep(step_key, columns, jnp.float32(t), h, logits)
             return h, h
 
         return jax.lax.scan(sweep, jnp.zeros(4), jax.random.split(key, 2000))[1]
