@@ -95,10 +95,9 @@ def rsm_completion_log_prob(
     forward AIS of each document's ``conditional_rsm`` (``mm.ais_over_lengths``; optimistic:
     its ``log Z'`` falls short on average) and by reverse AIS from the held-out words
     themselves, which are a draw of that conditional model as far as the documents are of the
-    RSM (conservative), keyed
-    ``""`` and ``"reverse_"`` as in ``evaluate.document_log_likelihoods``; with each
-    direction's smallest effective sample size (``{prefix}effective_sample_size``). Documents
-    without held-out words are refused.
+    RSM (conservative), keyed ``""`` and ``"reverse_"`` as in
+    ``evaluate.document_log_likelihoods``; with each direction's smallest effective sample size
+    (``{prefix}effective_sample_size``). Documents without held-out words are refused.
     """
     held_lengths = np.asarray(held_out).sum(axis=1).astype(int)
     if np.any(held_lengths < 1):

@@ -38,6 +38,9 @@ def test_every_length_is_within_a_tenth_of_a_nat_and_its_interval_holds_it(seed)
     )
     single = mm.ais_over_lengths(jax.random.key(seed), model, params, {"v": 7}, num_betas=1000)
     assert single.log_z.shape == () and abs(float(single.log_z) - exact[3]) < 0.1
+    repeated = mm.ais_over_lengths(jax.random.key(seed), model, params, {"v": [40, 2, 40]})
+    np.testing.assert_allclose(repeated.log_z, [exact[5], exact[1], exact[5]], atol=0.1)
+    np.testing.assert_array_equal(repeated.log_weights[0], repeated.log_weights[2])
 
 
 def test_the_estimate_falls_short_of_log_z_on_average_and_its_weights_are_unbiased():
