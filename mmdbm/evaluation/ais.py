@@ -449,8 +449,7 @@ def _run(
     groups = _length_groups(table, num_lengths)
     length_keys = jax.random.split(rng_key, num_lengths)
     steps = len(job.betas) - 1
-    pieces = min(PROGRESS_PIECES, steps) if progress else 1
-    bounds = np.linspace(0, steps, pieces + 1).round().astype(int)
+    bounds = progress_pieces(steps, progress)
     betas = jnp.asarray(job.betas, jnp.float32)
     sharding = None
     if mesh is not None:
@@ -502,7 +501,14 @@ def _run(
     return log_weights[position], log_z_bases[position]
 
 
-def warn_if_degenerate(result: AISResult, num_betas: int, stacklevel: int = 4) -> None:
+def progress_pieces(steps: int, progress: bool) -> np.ndarray:
+    """Where an annealing of ``steps`` steps is cut into compiled pieces, each reporting to a
+    progress bar when done: ``PROGRESS_PIECES`` near-equal pieces with ``progress``, else one."""
+    pieces = min(PROGRESS_PIECES, steps) if progress else 1
+    return np.linspace(0, steps, pieces + 1).round().astype(int)
+
+
+def _warn_if_degenerate(result: AISResult, num_betas: int) -> None:
     """``AISWarning`` for each estimate whose effective sample size is below
     ``MIN_EFFECTIVE_FRACTION`` of the chains (and below ``MIN_EFFECTIVE_CHAINS``)."""
     num_chains = result.log_weights.shape[-1]
@@ -521,7 +527,7 @@ def warn_if_degenerate(result: AISResult, num_betas: int, stacklevel: int = 4) -
         f"[{float(low[worst]):.2f}, {float(high[worst]):.2f}] need not hold log Z; raise "
         f"num_betas (now {num_betas})",
         AISWarning,
-        stacklevel=stacklevel,
+        stacklevel=4,
     )
 
 
@@ -541,14 +547,14 @@ def _settings(
     return num_chains, betas, table, batched
 
 
-def _finished(
+def finished(
     log_weights: Array, log_z_bases: Array, summary, batched: bool, num_betas: int
 ) -> AISResult:
     """The ``AISResult`` of every length (one leading axis when ``batched``), warned about."""
     result = jax.vmap(summary)(log_weights, log_z_bases)
     if not batched:
         result = jax.tree.map(lambda leaf: leaf[0], result)
-    warn_if_degenerate(result, num_betas)
+    _warn_if_degenerate(result, num_betas)
     return result
 
 
@@ -608,7 +614,7 @@ def ais(
     log_weights, log_z_bases = _run(
         rng_key, job, table, progress=progress, mesh=mesh, description="AIS"
     )
-    return _finished(log_weights, log_z_bases, summarise, batched, len(betas))
+    return finished(log_weights, log_z_bases, summarise, batched, len(betas))
 
 
 def base_gibbs_steps(num_betas: int) -> int:
@@ -697,7 +703,7 @@ def reverse_ais(
     log_weights, log_z_bases = _run(
         run_key, job, table, progress=progress, mesh=mesh, description="reverse AIS"
     )
-    return _finished(log_weights, log_z_bases, summarise_reverse, batched, len(betas))
+    return finished(log_weights, log_z_bases, summarise_reverse, batched, len(betas))
 
 
 def _starting_examples(

@@ -38,13 +38,7 @@ from jax.sharding import Mesh, NamedSharding, PartitionSpec
 from tqdm.auto import tqdm
 
 from mmdbm import distributed
-from mmdbm.evaluation.ais import (
-    PROGRESS_PIECES,
-    AISResult,
-    length_table,
-    summarise,
-    warn_if_degenerate,
-)
+from mmdbm.evaluation.ais import AISResult, finished, length_table, progress_pieces, summarise
 from mmdbm.graph import Model
 from mmdbm.params import Params, edge_key
 from mmdbm.units import Bernoulli, ReplicatedSoftmax
@@ -222,15 +216,13 @@ def ais_over_lengths(
     recorded = jnp.zeros((len(distinct) + 1, num_chains))
     if mesh is not None:
         distributed.check_divisible("num_chains", num_chains, mesh)
-        chains = NamedSharding(mesh, PartitionSpec(distributed.DATA_AXIS))
-        h, log_w = jax.device_put((h, log_w), chains)
+        h, log_w = jax.device_put((h, log_w), distributed.sharded(mesh))
         recorded = jax.device_put(
             recorded, NamedSharding(mesh, PartitionSpec(None, distributed.DATA_AXIS))
         )
     steps = len(points) - 1
     keys = jax.random.split(run_key, steps)
-    pieces = min(PROGRESS_PIECES, steps) if progress else 1
-    bounds = np.linspace(0, steps, pieces + 1).round().astype(int)
+    bounds = progress_pieces(steps, progress)
     points_on_device = jnp.asarray(points, jnp.float32)
     with tqdm(total=steps, desc="AIS over lengths", unit="t", disable=not progress) as bar:
         for first, last in itertools.pairwise(bounds):
@@ -246,9 +238,5 @@ def ais_over_lengths(
                 recorded,
             )
             bar.update(last - first)
-    log_z_base = jnp.float32(num_hidden * np.log(2.0))
-    result = jax.vmap(summarise, in_axes=(0, None))(recorded[position], log_z_base)
-    if not batched:
-        result = jax.tree.map(lambda leaf: leaf[0], result)
-    warn_if_degenerate(result, len(points), stacklevel=3)
-    return result
+    log_z_base = jnp.full(len(position), num_hidden * np.log(2.0), jnp.float32)
+    return finished(recorded[position], log_z_base, summarise, batched, len(points))
