@@ -10,16 +10,18 @@ joint RBM over the pathway tops.
 * Representation, the up-pass: ``q(h_k | h_{k-1})`` of each RBM in turn, means throughout,
   up to the joint layer.
 * A missing modality: the present pathways are passed up to their tops; alternating Gibbs
-  sampling in the joint RBM, with those tops clamped, draws the missing pathway tops; then
-  the down-pass ``p(h_{k-1} | h_k)`` of each RBM below carries them to the missing visible
-  layer, whose means are returned (word probabilities for text).
+  sampling in the joint RBM, with those tops clamped, draws the missing pathway tops; each
+  draw is carried down to the missing visible layer by ancestral sampling through
+  ``p(h_{k-1} | h_k)`` of each RBM below, and the conditional means along the way are
+  averaged over the chain (word probabilities for text).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from functools import partial
+from typing import NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -108,54 +110,103 @@ def up_pass(dbn: DeepBeliefNet, observed: Mapping[str, Array]) -> dict[str, Arra
     return means
 
 
-def _args(block: Model, params: Params, state: Mapping[str, Array], name: str):
-    totals = count_totals(block, state, dict(params.lengths))
-    return conditional_args(block, params, state, name, totals)
+class _Block(NamedTuple):
+    """One RBM of the stack, as a static argument: its graph, hidden layer and layers below."""
+
+    block: Model
+    upper: str
+    lowers: tuple[str, ...]
 
 
-@partial(jax.jit, static_argnames=("block", "upper", "num_steps"))
-def _top_gibbs(
-    keys: Array,
+def _means_and_draws(
+    key: Array,
     block: Model,
-    upper: str,
     params: Params,
+    state: Mapping[str, Array],
+    names: Sequence[str],
+    lengths: Mapping[str, Array],
+) -> tuple[dict[str, Array], dict[str, Array]]:
+    """The conditional means of the layers ``names`` of ``block`` given ``state`` (word
+    probabilities for a count layer) and one draw of each (``lengths`` words for a count
+    layer)."""
+    means, draws = {}, {}
+    for name, name_key in zip(names, jax.random.split(key, len(names)), strict=True):
+        unit = block.layers[name]
+        args = conditional_args(block, params, state, name, count_totals(block, state, lengths))
+        draws[name] = unit.sample(name_key, *args)
+        if isinstance(unit, ReplicatedSoftmax):
+            args = (*args[:3], jnp.ones(()))
+        means[name] = unit.mean(*args)
+    return means, draws
+
+
+@partial(jax.jit, static_argnames=("top", "down", "num_steps"))
+def _conditional_means(
+    keys: Array,
+    top: _Block,
+    down: tuple[_Block, ...],
+    params: tuple[Params, ...],
     present: dict[str, Array],
     num_steps: int,
 ) -> dict[str, Array]:
-    """Per example, an alternating Gibbs chain in the top RBM ``block`` with the ``present``
-    layers clamped; returns the means of the missing layers below and of the top layer, given
-    the chain's last state."""
-    missing = [name for name in block.layers if name != upper and name not in present]
+    """Per example, the means of the top layer and of every missing layer given the
+    ``present`` pathway tops, under the DBN's generative model.
+
+    An alternating Gibbs chain runs in the top RBM with ``present`` clamped. At each step of
+    the chain's second half, the missing pathway tops it drew are carried down by ancestral
+    sampling through the RBMs ``down`` (each layer drawn from ``p(lower | upper)`` of its
+    RBM), and the conditional means of the top layer given the chain and of every missing
+    layer given the draw above it are averaged: a Rao-Blackwellised estimate of
+    ``E[layer | present]``.
+    """
+    top_params, *down_params = params
+    missing = tuple(name for name in top.lowers if name not in present)
+    lengths = dict(top_params.lengths)
 
     def one_example(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
-        start_keys = jax.random.split(key, len(missing) + 1)
-        totals = count_totals(block, present_one, dict(params.lengths))
+        start_key, chain_key = jax.random.split(key)
+        totals = count_totals(top.block, present_one, lengths)
         state = {
             **present_one,
             **{
-                name: block.layers[name].sample(k, *bias_only_args(block, params, name, totals))
-                for name, k in zip(missing, start_keys[1:], strict=True)
+                name: top.block.layers[name].sample(
+                    name_key, *bias_only_args(top.block, top_params, name, totals)
+                )
+                for name, name_key in zip(
+                    missing, jax.random.split(start_key, len(missing)), strict=True
+                )
             },
         }
 
-        def step(state: dict[str, Array], key: Array) -> tuple[dict[str, Array], None]:
-            upper_key, *lower_keys = jax.random.split(key, len(missing) + 1)
-            top = block.layers[upper].sample(upper_key, *_args(block, params, state, upper))
-            drawn = {
-                name: block.layers[name].sample(k, *_args(block, params, {upper: top}, name))
-                for name, k in zip(missing, lower_keys, strict=True)
-            }
-            return {**state, **drawn}, None
+        def step(state: dict[str, Array], key: Array) -> tuple[dict[str, Array], dict]:
+            top_key, lower_key, *down_keys = jax.random.split(key, 2 + len(down))
+            means, draws = _means_and_draws(
+                top_key, top.block, top_params, state, (top.upper,), lengths
+            )
+            lower_means, lower_draws = _means_and_draws(
+                lower_key, top.block, top_params, draws, missing, lengths
+            )
+            means |= lower_means
+            drawn = dict(lower_draws)
+            for rbm, rbm_params, rbm_key in zip(down, down_params, down_keys, strict=True):
+                rbm_means, rbm_draws = _means_and_draws(
+                    rbm_key, rbm.block, rbm_params, drawn, rbm.lowers, dict(rbm_params.lengths)
+                )
+                means |= rbm_means
+                drawn |= rbm_draws
+            return {**state, **lower_draws}, means
 
-        state, _ = jax.lax.scan(step, state, jax.random.split(start_keys[0], num_steps))
-        top = block.layers[upper].mean(*_args(block, params, state, upper))
-        return {
-            upper: top,
-            **{
-                name: block.layers[name].mean(*_args(block, params, {upper: top}, name))
-                for name in missing
-            },
-        }
+        def add(carry, key: Array):
+            state, sums = carry
+            state, means = step(state, key)
+            return (state, jax.tree.map(jnp.add, sums, means)), None
+
+        step_keys, burn_in = jax.random.split(chain_key, num_steps), num_steps // 2
+        state, _ = jax.lax.scan(
+            lambda state, key: (step(state, key)[0], None), state, step_keys[:burn_in]
+        )
+        (_, sums), _ = jax.lax.scan(add, step(state, step_keys[burn_in]), step_keys[burn_in + 1 :])
+        return jax.tree.map(lambda total: total / (num_steps - burn_in), sums)
 
     return jax.vmap(one_example)(keys, present)
 
@@ -163,12 +214,19 @@ def _top_gibbs(
 def infer_missing(
     rng_key: Array, dbn: DeepBeliefNet, observed: Mapping[str, Array], *, num_steps: int = 100
 ) -> dict[str, Array]:
-    """The means of every layer given the ``observed`` visible layers: up-pass, Gibbs in the
-    top RBM for the missing pathway tops, down-pass into the missing pathways.
+    """The means of every layer given the ``observed`` visible layers, under the DBN.
+
+    The present pathways are passed up (``up_pass``). If a pathway is missing, Gibbs sampling
+    in the top RBM with the present pathway tops clamped draws the missing tops, and each draw
+    is carried down the missing pathway by ancestral sampling, as the DBN generates; over the
+    second half of the ``num_steps`` steps, the conditional means of the top layer and of every
+    missing layer given the draws above them are averaged. (Passing means down instead of
+    draws is not the DBN's conditional: on ``mnist_tags`` it ranks the tags far below their
+    frequencies, ``benchmarks/dbn_pretraining.py``.)
 
     Returns:
-      ``{layer: Array[b, n]}`` for every layer reached, the missing visible layers included:
-      word probabilities (rows sum to 1) for Replicated Softmax layers, means otherwise.
+      ``{layer: Array[b, n]}`` for every layer, the missing visible layers included: word
+      probabilities (rows sum to 1) for Replicated Softmax layers, means otherwise.
     """
     check_count("num_steps", num_steps)
     observed = check_layers(dbn.model, observed, what="observed", batched=True)
@@ -181,27 +239,17 @@ def infer_missing(
     top = dbn.top
     present = {name: means[name] for name in top.lowers if name in means}
     if len(present) < len(top.lowers):
+        down = tuple(rbm for rbm in reversed(dbn.rbms[:-1]) if rbm.upper not in means)
         num_examples = next(iter(present.values())).shape[0]
-        keys = jax.random.split(rng_key, num_examples)
-        means.update(_top_gibbs(keys, top.block, top.upper, top.params, present, num_steps))
-    for rbm in reversed(dbn.rbms[:-1]):
-        if rbm.upper in means:
-            for name in rbm.lowers:
-                if name not in means:
-                    means[name] = _down(rbm, means[rbm.upper], name)
+        means |= _conditional_means(
+            jax.random.split(rng_key, num_examples),
+            _Block(top.block, top.upper, top.lowers),
+            tuple(_Block(rbm.block, rbm.upper, rbm.lowers) for rbm in down),
+            (top.params, *(rbm.params for rbm in down)),
+            present,
+            num_steps,
+        )
     return means
-
-
-def _down(rbm: TrainedRBM, upper: Array, name: str) -> Array:
-    """``E[name | upper]`` of every row, as word probabilities for a count layer."""
-    unit = rbm.block.layers[name]
-    totals = {name: jnp.ones(())} if isinstance(unit, ReplicatedSoftmax) else {}
-
-    def one(upper_one: Array) -> Array:
-        args = conditional_args(rbm.block, rbm.params, {rbm.upper: upper_one}, name, totals)
-        return unit.mean(*args)
-
-    return jax.vmap(one)(upper)
 
 
 def represent(
