@@ -71,7 +71,7 @@ def train_dbn(
       data: ``{visible layer: Array[num_examples, n]}`` for every visible layer.
       num_epochs: epochs of CD-1 for each RBM. With 10, the multimodal DBN's image-only
         queries on the smaller paired sets score far below its joint ones (``digits_tags``
-        0.731 against 0.912; ``benchmarks/dbn_pretraining.py``).
+        0.821 against 0.912; ``benchmarks/dbn_pretraining.py``).
       batch_size: examples per update.
       learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}``.
       momentum: SGD momentum.
