@@ -6,6 +6,7 @@ of its own shapes, so all four would take minutes); the other three are checked 
 import json
 import math
 
+import numpy as np
 import pytest
 
 from tests.scripts import load_script
@@ -42,7 +43,27 @@ def test_the_multimodal_part_pairs_four_datasets_and_scores_a_row(capsys):
     assert row["floor"] <= row["ceiling"]
     assert all(
         math.isfinite(row[key])
-        for key in ("joint", "query_only", "unimodal_dbm", "generated", "joint_spread")
+        for key in (
+            "joint",
+            "query_only",
+            "unimodal_dbm",
+            "generated",
+            "joint_spread",
+            "expected_gap_closed",
+        )
     )
     quality.print_tables({"multimodal": [row]})
     assert "digits_tags" in capsys.readouterr().out
+
+
+def test_the_expected_precision_of_the_generators_own_ranking_is_its_ceiling():
+    quality = load_script("benchmarks/quality.py")
+    presence = quality.tag_presence_by_class()
+    # A tagged document has 2 to 8 distinct tags, 5 on average, whatever its digit.
+    np.testing.assert_allclose(presence.sum(axis=1), 5.0, rtol=0.02)
+    labels = np.arange(10).repeat(3)
+    best = quality.expected_tag_precision(presence[labels], labels)
+    by_chance = np.random.default_rng(0).random((30, presence.shape[1]))
+    assert best > quality.expected_tag_precision(by_chance, labels) + 0.1
+    # Three class words of each digit, each drawn with probability 0.15 / 3 per tag.
+    assert np.all(presence[np.arange(10), 3 * np.arange(10)] > 0.1)
