@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from mmdbm.energy import bias_only_args, conditional_args, count_totals
 from mmdbm.graph import Model
+from mmdbm.inference.missing import NUM_CHAINS
 from mmdbm.params import Params
 from mmdbm.training.optimizer import PRETRAIN_UNIT_RATES
 from mmdbm.training.pretrain import TrainedRBM, train_stack, upper_means
@@ -140,7 +141,7 @@ def _means_and_draws(
     return means, draws
 
 
-@partial(jax.jit, static_argnames=("top", "down", "num_steps"))
+@partial(jax.jit, static_argnames=("top", "down", "num_steps", "num_chains"))
 def _conditional_means(
     keys: Array,
     top: _Block,
@@ -148,6 +149,7 @@ def _conditional_means(
     params: tuple[Params, ...],
     present: dict[str, Array],
     num_steps: int,
+    num_chains: int,
 ) -> dict[str, Array]:
     """Per example, the means of the top layer and of every missing layer given the
     ``present`` pathway tops, under the DBN's generative model.
@@ -156,14 +158,14 @@ def _conditional_means(
     the chain's second half, the missing pathway tops it drew are carried down by ancestral
     sampling through the RBMs ``down`` (each layer drawn from ``p(lower | upper)`` of its
     RBM), and the conditional means of the top layer given the chain and of every missing
-    layer given the draw above it are averaged: a Rao-Blackwellised estimate of
-    ``E[layer | present]``.
+    layer given the draw above it are averaged, and then over ``num_chains`` such chains: a
+    Rao-Blackwellised estimate of ``E[layer | present]``.
     """
     top_params, *down_params = params
     missing = tuple(name for name in top.lowers if name not in present)
     lengths = dict(top_params.lengths)
 
-    def one_example(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
+    def one_chain(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
         start_key, chain_key = jax.random.split(key)
         totals = count_totals(top.block, present_one, lengths)
         state = {
@@ -208,11 +210,22 @@ def _conditional_means(
         (_, sums), _ = jax.lax.scan(add, step(state, step_keys[burn_in]), step_keys[burn_in + 1 :])
         return jax.tree.map(lambda total: total / (num_steps - burn_in), sums)
 
+    def one_example(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
+        chains = jax.vmap(one_chain, in_axes=(0, None))(
+            jax.random.split(key, num_chains), present_one
+        )
+        return jax.tree.map(lambda means: jnp.mean(means, axis=0), chains)
+
     return jax.vmap(one_example)(keys, present)
 
 
 def infer_missing(
-    rng_key: Array, dbn: DeepBeliefNet, observed: Mapping[str, Array], *, num_steps: int = 100
+    rng_key: Array,
+    dbn: DeepBeliefNet,
+    observed: Mapping[str, Array],
+    *,
+    num_steps: int = 100,
+    num_chains: int = NUM_CHAINS,
 ) -> dict[str, Array]:
     """The means of every layer given the ``observed`` visible layers, under the DBN.
 
@@ -220,7 +233,8 @@ def infer_missing(
     in the top RBM with the present pathway tops clamped draws the missing tops, and each draw
     is carried down the missing pathway by ancestral sampling, as the DBN generates; over the
     second half of the ``num_steps`` steps, the conditional means of the top layer and of every
-    missing layer given the draws above them are averaged. (Passing means down instead of
+    missing layer given the draws above them are averaged, and then over ``num_chains`` chains
+    (as ``mm.infer_missing`` does, and for the same reason). (Passing means down instead of
     draws is not the DBN's conditional: on ``mnist_tags`` it ranks the tags far below their
     frequencies, ``benchmarks/dbn_pretraining.py``.)
 
@@ -229,6 +243,7 @@ def infer_missing(
       probabilities (rows sum to 1) for Replicated Softmax layers, means otherwise.
     """
     check_count("num_steps", num_steps)
+    check_count("num_chains", num_chains)
     observed = check_layers(dbn.model, observed, what="observed", batched=True)
     hidden = [name for name in observed if name not in dbn.model.visible]
     if not observed or hidden:
@@ -248,13 +263,21 @@ def infer_missing(
             (top.params, *(rbm.params for rbm in down)),
             present,
             num_steps,
+            num_chains,
         )
     return means
 
 
 def represent(
-    rng_key: Array, dbn: DeepBeliefNet, observed: Mapping[str, Array], *, num_steps: int = 100
+    rng_key: Array,
+    dbn: DeepBeliefNet,
+    observed: Mapping[str, Array],
+    *,
+    num_steps: int = 100,
+    num_chains: int = NUM_CHAINS,
 ) -> Array:
     """The top layer's means given ``observed``: the up-pass when every modality is present,
-    else after Gibbs in the top RBM has filled in the missing pathway tops."""
-    return infer_missing(rng_key, dbn, observed, num_steps=num_steps)[dbn.top.upper]
+    else averaged over Gibbs chains in the top RBM that fill in the missing pathway tops."""
+    return infer_missing(rng_key, dbn, observed, num_steps=num_steps, num_chains=num_chains)[
+        dbn.top.upper
+    ]

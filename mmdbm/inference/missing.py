@@ -26,6 +26,7 @@ from mmdbm.validation import check_count, check_observed
 Array = jax.Array
 
 METHODS = ("gibbs", "mean_field")
+NUM_CHAINS = 10  # Gibbs chains per example (benchmarks/missing_modality.py)
 
 
 def _missing_visible(model: Model, observed: Mapping[str, Array]) -> tuple[str, ...]:
@@ -98,7 +99,7 @@ def infer_missing(
     *,
     num_steps: int = 100,
     method: str = "gibbs",
-    num_chains: int = 1,
+    num_chains: int = NUM_CHAINS,
     lengths: Mapping[str, int] | None = None,
 ) -> dict[str, Array]:
     """The conditional distribution of every missing visible layer given the observed ones.
@@ -193,7 +194,7 @@ def represent(
                 lengths,
                 num_steps=num_steps,
                 method="gibbs",
-                num_chains=1,
+                num_chains=NUM_CHAINS,
             ),
         }
     means = mean_field_batch(model, params, observed, lengths, num_steps, 0.0)
