@@ -70,9 +70,10 @@ def train_dbn(
       rng_key: a JAX PRNG key.
       model: a DBM or multimodal DBM graph (``mm.dbm``, ``mm.multimodal_dbm``).
       data: ``{visible layer: Array[num_examples, n]}`` for every visible layer.
-      num_epochs: epochs of CD-1 for each RBM. With 10, the multimodal DBN's image-only
-        queries on the smaller paired sets score far below its joint ones (``digits_tags``
-        0.821 against 0.912; ``benchmarks/dbn_pretraining.py``).
+      num_epochs: epochs of CD-1 for each RBM. With 10, the multimodal DBN's representation of
+        an image alone collapses on the smaller paired sets (``digits_tags``: spread 0.001
+        across test images) and the Gaussian views it generates stay near the training mean
+        (``benchmarks/dbn_pretraining.py``).
       batch_size: examples per update.
       learning_rate: SGD learning rate of every RBM, or ``{upper layer: rate}``.
       momentum: SGD momentum.
