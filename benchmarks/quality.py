@@ -293,7 +293,7 @@ def tag_floor_and_ceiling(train: dict, test: dict, text: str = "text") -> tuple:
 def tag_presence_by_class(documents_per_class: int = 5_000) -> np.ndarray:
     """``[10, 100]``: the probability that each word is among a tagged document's tags, for
     each digit, under the ``mnist_tags`` generator that tags both tag datasets (estimated from
-    that many generated documents of each digit, standard error at most 0.007)."""
+    that many generated documents of each digit, standard error at most 0.008)."""
     digits = np.repeat(np.arange(10), documents_per_class)
     present = generate_tags(digits, seed=1_000) > 0
     tagged = present.any(axis=1)
