@@ -19,7 +19,7 @@ joint RBM over the pathway tops.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from functools import partial
 from typing import NamedTuple
 
@@ -28,6 +28,7 @@ import jax.numpy as jnp
 
 from mmdbm.energy import bias_only_args, conditional_args, count_totals
 from mmdbm.graph import Model
+from mmdbm.inference.gibbs import second_half_mean
 from mmdbm.inference.missing import NUM_CHAINS
 from mmdbm.params import Params
 from mmdbm.training.optimizer import PRETRAIN_UNIT_RATES
@@ -127,15 +128,17 @@ def _means_and_draws(
     state: Mapping[str, Array],
     names: Sequence[str],
     lengths: Mapping[str, Array],
+    drawn: Collection[str],
 ) -> tuple[dict[str, Array], dict[str, Array]]:
     """The conditional means of the layers ``names`` of ``block`` given ``state`` (word
-    probabilities for a count layer) and one draw of each (``lengths`` words for a count
-    layer)."""
+    probabilities for a count layer), and one draw of those of them in ``drawn`` (``lengths``
+    words for a count layer)."""
     means, draws = {}, {}
     for name, name_key in zip(names, jax.random.split(key, len(names)), strict=True):
         unit = block.layers[name]
         args = conditional_args(block, params, state, name, count_totals(block, state, lengths))
-        draws[name] = unit.sample(name_key, *args)
+        if name in drawn:
+            draws[name] = unit.sample(name_key, *args)
         if isinstance(unit, ReplicatedSoftmax):
             args = (*args[:3], jnp.ones(()))
         means[name] = unit.mean(*args)
@@ -164,6 +167,7 @@ def _conditional_means(
     """
     top_params, *down_params = params
     missing = tuple(name for name in top.lowers if name not in present)
+    carried_down = {rbm.upper for rbm in down}  # the only layers of the down-pass drawn
     lengths = dict(top_params.lengths)
 
     def one_chain(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
@@ -183,33 +187,30 @@ def _conditional_means(
 
         def step(state: dict[str, Array], key: Array) -> tuple[dict[str, Array], dict]:
             top_key, lower_key, *down_keys = jax.random.split(key, 2 + len(down))
+            names = (top.upper,)
             means, draws = _means_and_draws(
-                top_key, top.block, top_params, state, (top.upper,), lengths
+                top_key, top.block, top_params, state, names, lengths, names
             )
             lower_means, lower_draws = _means_and_draws(
-                lower_key, top.block, top_params, draws, missing, lengths
+                lower_key, top.block, top_params, draws, missing, lengths, missing
             )
             means |= lower_means
             drawn = dict(lower_draws)
             for rbm, rbm_params, rbm_key in zip(down, down_params, down_keys, strict=True):
                 rbm_means, rbm_draws = _means_and_draws(
-                    rbm_key, rbm.block, rbm_params, drawn, rbm.lowers, dict(rbm_params.lengths)
+                    rbm_key,
+                    rbm.block,
+                    rbm_params,
+                    drawn,
+                    rbm.lowers,
+                    dict(rbm_params.lengths),
+                    carried_down,
                 )
                 means |= rbm_means
                 drawn |= rbm_draws
             return {**state, **lower_draws}, means
 
-        def add(carry, key: Array):
-            state, sums = carry
-            state, means = step(state, key)
-            return (state, jax.tree.map(jnp.add, sums, means)), None
-
-        step_keys, burn_in = jax.random.split(chain_key, num_steps), num_steps // 2
-        state, _ = jax.lax.scan(
-            lambda state, key: (step(state, key)[0], None), state, step_keys[:burn_in]
-        )
-        (_, sums), _ = jax.lax.scan(add, step(state, step_keys[burn_in]), step_keys[burn_in + 1 :])
-        return jax.tree.map(lambda total: total / (num_steps - burn_in), sums)
+        return second_half_mean(step, state, jax.random.split(chain_key, num_steps))
 
     def one_example(key: Array, present_one: dict[str, Array]) -> dict[str, Array]:
         chains = jax.vmap(one_chain, in_axes=(0, None))(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import jax
 import jax.numpy as jnp
@@ -169,6 +169,23 @@ def advance(
     return chains.replace(layers=layers), drawn_from
 
 
+def second_half_mean(step: Callable[[Any, Array], tuple[Any, Any]], state: Any, keys: Array) -> Any:
+    """Run ``step(state, key) -> (state, values)`` once per key and return the mean of
+    ``values`` over the second half of the steps (the first half is burn-in)."""
+    burn_in = keys.shape[0] // 2
+    state, _ = jax.lax.scan(lambda state, key: (step(state, key)[0], None), state, keys[:burn_in])
+
+    def add(carry, key: Array):
+        state, sums = carry
+        state, values = step(state, key)
+        return (state, jax.tree.map(jnp.add, sums, values)), None
+
+    shapes = jax.eval_shape(step, state, keys[0])[1]
+    zeros = jax.tree.map(lambda shape: jnp.zeros(shape.shape, shape.dtype), shapes)
+    (_, sums), _ = jax.lax.scan(add, (state, zeros), keys[burn_in:])
+    return jax.tree.map(lambda total: total / (keys.shape[0] - burn_in), sums)
+
+
 def averaged_means(
     rng_key: Array,
     model: Model,
@@ -180,25 +197,16 @@ def averaged_means(
     """One chain's conditional means of the layers ``names``, averaged over the second half
     of ``num_steps`` Gibbs steps from ``state`` (a Rao-Blackwellised estimate of their means
     under the chain's distribution)."""
-    step = build_kernel(model)
-    burn_in = num_steps // 2
+    kernel = build_kernel(model)
 
-    def one_step(carry, inputs):
-        state, sums = carry
-        key, index = inputs
-        state = step(key, state, params)
+    def step(state: GibbsState, key: Array) -> tuple[GibbsState, dict[str, Array]]:
+        state = kernel(key, state, params)
         totals = count_totals(model, state.layers, {})
-        weight = (index >= burn_in).astype(jnp.float32)
-        sums = {
-            name: sums[name] + weight * layer_mean(model, params, state.layers, name, totals)
-            for name in names
+        return state, {
+            name: layer_mean(model, params, state.layers, name, totals) for name in names
         }
-        return (state, sums), None
 
-    sums = {name: jnp.zeros(model.layers[name].n) for name in names}
-    steps = (jax.random.split(rng_key, num_steps), jnp.arange(num_steps))
-    (_, sums), _ = jax.lax.scan(one_step, (state, sums), steps)
-    return {name: total / (num_steps - burn_in) for name, total in sums.items()}
+    return second_half_mean(step, state, jax.random.split(rng_key, num_steps))
 
 
 def sample(
