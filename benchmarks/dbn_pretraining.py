@@ -68,7 +68,7 @@ def dbn_row(dataset: dict, epochs: int) -> dict:
         "generated": score,
         "floor": floor,
         "ceiling": ceiling,
-        "gap_closed": (score - floor) / (ceiling - floor),
+        "gap_closed": quality.gap_closed(score, floor, ceiling),
         "train_seconds": seconds,
     }
 

@@ -91,8 +91,9 @@ def dataset_rows(dataset: dict, budgets: tuple[int, ...]) -> list[dict]:
         for label, (observed, layers) in PROBES.items():
             row[label] = probe_layers(dataset, model, params, observed, layers)
         tags = mm.infer_missing(jax.random.key(14), model, params, {"image": test["image"]})
-        precision, floor, ceiling = quality.generation_score(dataset, np.asarray(tags["text"]))
-        row["tags gap closed"] = (precision - floor) / (ceiling - floor)
+        row["tags gap closed"] = quality.gap_closed(
+            *quality.generation_score(dataset, np.asarray(tags["text"]))
+        )
         for layer in UNIMODAL_PROBES:
             row[f"unimodal {layer}"] = probe_layers(
                 dataset, unimodal, unimodal_params, ("image",), (layer,)

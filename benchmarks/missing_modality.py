@@ -47,12 +47,11 @@ MEAN_FIELD = "mean-field"
 
 def gap_closed(dataset: dict, generated: np.ndarray) -> str:
     """The share of the floor-to-ceiling gap closed, as the module doc says."""
-    score, floor, ceiling = quality.generation_score(dataset, generated)
-    observed = (score - floor) / (ceiling - floor)
+    observed = quality.gap_closed(*quality.generation_score(dataset, generated))
     if not dataset["count"]:
         return f"{observed:.2f}"
-    score, floor, ceiling = quality.expected_tag_scores(dataset, generated)
-    return f"{(score - floor) / (ceiling - floor):.2f} / {observed:.2f}"
+    expected = quality.gap_closed(*quality.expected_tag_scores(dataset, generated))
+    return f"{expected:.2f} / {observed:.2f}"
 
 
 def dataset_rows(dataset: dict, settings: tuple[tuple[int, int], ...]) -> list[dict]:

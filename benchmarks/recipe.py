@@ -187,7 +187,7 @@ def multimodal_row(dataset: dict, variant: str, epochs: int) -> dict:
         "joint": quality.probe(both, labels),
         "query_only": quality.probe(features((query,)), labels),
         "joint_spread": float(np.asarray(both["test"]).std(axis=0).mean()),
-        "gap_closed": (score - floor) / (ceiling - floor),
+        "gap_closed": quality.gap_closed(score, floor, ceiling),
         "mean_field_change": history[-1]["mean_field_change"],
     }
     print(

@@ -49,7 +49,9 @@ def test_the_multimodal_part_pairs_four_datasets_and_scores_a_row(capsys):
             "unimodal_dbm",
             "generated",
             "joint_spread",
-            "expected_gap_closed",
+            "generated_expected_gap_closed",
+            "peer_kNN_expected_gap_closed",
+            "peer_ridge_expected_gap_closed",
         )
     )
     quality.print_tables({"multimodal": [row]})
@@ -67,3 +69,43 @@ def test_the_expected_precision_of_the_generators_own_ranking_is_its_ceiling():
     assert best > quality.expected_tag_precision(by_chance, labels) + 0.1
     # Three class words of each digit, each drawn with probability 0.15 / 3 per tag.
     assert np.all(presence[np.arange(10), 3 * np.arange(10)] > 0.1)
+
+
+def _clustered_pairs(shuffled: bool) -> list[dict]:
+    """Two paired datasets whose query is a noisy point near its class's centre: one whose
+    documents hold two words of their class among noise words, one whose other view is another
+    point near the class's centre. ``shuffled`` pairs each query with another example's."""
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 10, 600)
+    query = 3.0 * rng.normal(size=(10, 20))[labels] + rng.normal(size=(600, 20))
+    words = np.zeros((600, 40), np.float32)
+    words[:, :20] = rng.random((600, 20)) < 0.3
+    words[np.arange(600), 20 + 2 * labels] = words[np.arange(600), 21 + 2 * labels] = 1.0
+    view = 3.0 * rng.normal(size=(10, 8))[labels] + rng.normal(size=(600, 8))
+    if shuffled:
+        query = query[rng.permutation(600)]
+    datasets = []
+    for other, count in ((words, True), (view, False)):
+        data = {"query": query, "other": other, "labels": labels}
+        datasets.append(
+            {
+                "query": "query",
+                "other": "other",
+                "count": count,
+                "train": {k: v[:400] for k, v in data.items()},
+                "test": {k: v[400:] for k, v in data.items()},
+            }
+        )
+    return datasets
+
+
+@pytest.mark.parametrize("shuffled", [False, True])
+def test_the_peers_predict_the_other_modality_as_far_as_the_query_tells_it(shuffled):
+    quality = load_script("benchmarks/quality.py")
+    for dataset in _clustered_pairs(shuffled):
+        for name, predicted in quality.peer_predictions(dataset).items():
+            closed = quality.gap_closed(*quality.generation_score(dataset, predicted))
+            if shuffled:
+                assert abs(closed) < 0.2, (dataset["count"], name, closed)
+            else:
+                assert closed > 0.8, (dataset["count"], name, closed)
