@@ -187,6 +187,25 @@ def _tagged(split: dict, query: str) -> dict:
     return {key: split[key][keep] for key in (query, "text", "labels")}
 
 
+def digits_tags_splits(documents_per_image: int = 1) -> tuple[dict, dict]:
+    """The tagged training and test examples of ``digits_tags``: scikit-learn's 8x8 digits in a
+    fixed order, the first 75% for training, tagged by the ``mnist_tags`` generator; each
+    training image appears with ``documents_per_image`` documents of its own, drawn
+    independently (the first ones, and the test documents, those of one document an image)."""
+    digits = load_digits()
+    order = np.random.default_rng(0).permutation(len(digits.target))
+    images, labels = digits.data[order].astype(np.float32), digits.target[order]
+    cut = int(0.75 * len(labels))
+    copies = np.concatenate([np.arange(len(labels))] + [np.arange(cut)] * (documents_per_image - 1))
+    tags = generate_tags(labels[copies], seed=0)
+    train = np.concatenate([np.arange(cut), np.arange(len(labels), len(copies))])
+    split = {"image": images[copies], "text": tags, "labels": labels[copies]}
+    return tuple(
+        _tagged({k: v[rows] for k, v in split.items()}, "image")
+        for rows in (train, np.arange(cut, len(labels)))
+    )
+
+
 def paired_datasets(s: dict) -> list[dict]:
     """The four paired datasets: ``{"name", "query", "other", "count", "train", "test",
     "hidden": (query pathway, other pathway, joint)}``, the real-valued modalities
@@ -210,13 +229,7 @@ def paired_datasets(s: dict) -> list[dict]:
             "hidden": (sized([256, 256]), sized([64, 64]), sized([128])[0]),
         }
     )
-    digits = load_digits()
-    order = np.random.default_rng(0).permutation(len(digits.target))
-    images, labels = digits.data[order].astype(np.float32), digits.target[order]
-    split = {"image": images, "text": generate_tags(labels, seed=0), "labels": labels}
-    cut = int(0.75 * len(labels))
-    train = _tagged({k: v[:cut] for k, v in split.items()}, "image")
-    test = _tagged({k: v[cut:] for k, v in split.items()}, "image")
+    train, test = digits_tags_splits()
     datasets.append(
         {
             "name": "digits_tags",
@@ -248,16 +261,17 @@ def paired_datasets(s: dict) -> list[dict]:
                 "hidden": (sized(hidden[0]), sized(hidden[1]), sized([hidden[2]])[0]),
             }
         )
-    limit = s["multimodal_rows"]
-    for dataset in datasets:
-        train, test = (
-            {k: v[:limit] for k, v in dataset[split].items()} for split in ("train", "test")
-        )
-        for modality in (dataset["query"], dataset["other"]):
-            if modality != "text":
-                train[modality], test[modality] = _standardised(train[modality], test[modality])
-        dataset["train"], dataset["test"] = train, test
-    return datasets
+    return [limited_and_standardised(dataset, s["multimodal_rows"]) for dataset in datasets]
+
+
+def limited_and_standardised(dataset: dict, limit: int | None) -> dict:
+    """``dataset`` with at most ``limit`` rows in each split and its real-valued modalities
+    standardised with the statistics of the training rows kept."""
+    train, test = ({k: v[:limit] for k, v in dataset[split].items()} for split in ("train", "test"))
+    for modality in (dataset["query"], dataset["other"]):
+        if modality != "text":
+            train[modality], test[modality] = _standardised(train[modality], test[modality])
+    return {**dataset, "train": train, "test": test}
 
 
 def probe(features: dict, labels: dict) -> float:
@@ -376,7 +390,7 @@ def peer_predictions(dataset: dict) -> dict[str, np.ndarray]:
     width = train[query].shape[1]
     peers = {
         "kNN": (
-            make_pipeline(PCA(), KNeighborsRegressor()),
+            make_pipeline(PCA(random_state=0), KNeighborsRegressor()),
             {
                 "pca__n_components": sorted({min(n, width) for n in PEER_COMPONENTS}),
                 "kneighborsregressor__n_neighbors": PEER_NEIGHBOURS,

@@ -109,3 +109,31 @@ def test_the_peers_predict_the_other_modality_as_far_as_the_query_tells_it(shuff
                 assert abs(closed) < 0.2, (dataset["count"], name, closed)
             else:
                 assert closed > 0.8, (dataset["count"], name, closed)
+
+
+def test_more_documents_an_image_keep_the_first_ones_and_add_fresh_ones():
+    quality = load_script("benchmarks/quality.py")
+    train, test = quality.digits_tags_splits()
+    more_train, more_test = quality.digits_tags_splits(3)
+    for key in train:
+        np.testing.assert_array_equal(more_train[key][: len(train[key])], train[key])
+        np.testing.assert_array_equal(more_test[key], test[key])
+    extra = {key: values[len(train["labels"]) :] for key, values in more_train.items()}
+    assert 1.5 * len(train["labels"]) < len(extra["labels"]) < 2.5 * len(train["labels"])
+    # Every extra document belongs to a training image, under that image's label...
+    images = {row.tobytes(): label for row, label in zip(train["image"], train["labels"])}
+    untagged_first_time = 0
+    for image, label in zip(extra["image"], extra["labels"]):
+        if image.tobytes() in images:
+            assert images[image.tobytes()] == label
+        else:
+            untagged_first_time += 1
+    assert untagged_first_time < 0.3 * len(extra["labels"])
+    # ...and is drawn afresh: few documents repeat their image's first one.
+    first = {row.tobytes(): text for row, text in zip(train["image"], train["text"])}
+    repeats = sum(
+        np.array_equal(first[image.tobytes()], text)
+        for image, text in zip(extra["image"], extra["text"])
+        if image.tobytes() in first
+    )
+    assert repeats < 0.05 * len(extra["labels"])

@@ -56,7 +56,14 @@ def test_a_row_trains_one_variant_and_reports_every_figure(capsys):
     digits = quality.paired_datasets(quality.SIZES["tiny"])[1]
     row = recipe.multimodal_row(digits, "momentum 0.5", epochs=1)
     assert (row["dataset"], row["variant"]) == ("digits_tags", "momentum 0.5")
-    figures = ("joint", "query_only", "joint_spread", "gap_closed", "mean_field_change")
+    figures = (
+        "joint",
+        "query_only",
+        "joint_spread",
+        "gap_closed",
+        "expected_gap_closed",
+        "mean_field_change",
+    )
     assert all(math.isfinite(row[key]) for key in figures)
     recipe.print_table([row])
     assert "| digits_tags | momentum 0.5 |" in capsys.readouterr().out
