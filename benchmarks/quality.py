@@ -376,7 +376,7 @@ PEER_COMPONENTS, PEER_NEIGHBOURS, PEER_ALPHAS = (20, 50), (10, 30, 100), (1.0, 1
 
 def peer_predictions(dataset: dict) -> dict[str, np.ndarray]:
     """The other modality of the test split predicted from the query by scikit-learn
-    regressors that see no labels, as the DBM does not: ``{"kNN": the average of the nearest
+    regressors that, like the DBM, see no labels: ``{"kNN": the average of the nearest
     training examples in principal components, "ridge": ridge regression}``, each with its
     hyperparameters chosen by 5-fold cross-validation on the training split, scored as the
     generation is (precision@5 against the held-out tags, whose presence they regress, or the
@@ -609,9 +609,9 @@ def main(
         title, run = PARTS[part]
         print(title, flush=True)
         results[part] = run(s)
-    print_tables(results)
     output.parent.mkdir(parents=True, exist_ok=True)
     output.write_text(json.dumps(results, indent=2))
+    print_tables(results)
     print(f"written: {output}")
     return results
 

@@ -41,10 +41,10 @@ SIZES = {
     "full": {"quality": "full", "epochs": 50, "documents": (1, 4), "keys": (10, 11)},
 }
 BATCH = quality.MULTIMODAL_BATCH
-SETTINGS = {
-    "defaults": {"final_momentum": 0.9, "batch": 1},
-    "momentum 0.5": {"final_momentum": 0.5, "batch": 1},
-    "batch x documents": {"final_momentum": 0.9, "batch": None},
+SETTINGS = {  # default_optimizer's arguments, and whether the batch grows with the documents
+    "defaults": ({}, False),
+    "momentum 0.5": ({"final_momentum": 0.5}, False),
+    "batch x documents": ({}, True),
 }
 
 
@@ -62,10 +62,10 @@ def dbm_row(key: int, dataset: dict, documents: int, setting: str, epochs: int) 
     train, test = dataset["train"], dataset["test"]
     model = quality.paired_model(dataset)
     data = {"image": train["image"], "text": train["text"]}
-    change = SETTINGS[setting]
-    batch = BATCH * (change["batch"] or documents)
+    arguments, batch_grows = SETTINGS[setting]
+    batch = BATCH * documents if batch_grows else BATCH
     steps = epochs * (len(train["labels"]) // batch)
-    optimizer = default_optimizer(steps, final_momentum=change["final_momentum"], model=model)
+    optimizer = default_optimizer(steps, model=model, **arguments)
     params = mm.pretrain(jax.random.key(key), model, data, progress=False)
     params, history = mm.fit(
         jax.random.fold_in(jax.random.key(key), 1),
@@ -97,6 +97,7 @@ def dbm_row(key: int, dataset: dict, documents: int, setting: str, epochs: int) 
 
 
 def peer_rows(dataset: dict, documents: int) -> list[dict]:
+    """The label-free peers' rows (``quality.peer_predictions``)."""
     return [
         {
             "documents": documents,

@@ -121,19 +121,21 @@ def test_more_documents_an_image_keep_the_first_ones_and_add_fresh_ones():
     extra = {key: values[len(train["labels"]) :] for key, values in more_train.items()}
     assert 1.5 * len(train["labels"]) < len(extra["labels"]) < 2.5 * len(train["labels"])
     # Every extra document belongs to a training image, under that image's label...
-    images = {row.tobytes(): label for row, label in zip(train["image"], train["labels"])}
+    images = {
+        row.tobytes(): label for row, label in zip(train["image"], train["labels"], strict=True)
+    }
     untagged_first_time = 0
-    for image, label in zip(extra["image"], extra["labels"]):
+    for image, label in zip(extra["image"], extra["labels"], strict=True):
         if image.tobytes() in images:
             assert images[image.tobytes()] == label
         else:
             untagged_first_time += 1
     assert untagged_first_time < 0.3 * len(extra["labels"])
     # ...and is drawn afresh: few documents repeat their image's first one.
-    first = {row.tobytes(): text for row, text in zip(train["image"], train["text"])}
+    first = {row.tobytes(): text for row, text in zip(train["image"], train["text"], strict=True)}
     repeats = sum(
         np.array_equal(first[image.tobytes()], text)
-        for image, text in zip(extra["image"], extra["text"])
+        for image, text in zip(extra["image"], extra["text"], strict=True)
         if image.tobytes() in first
     )
     assert repeats < 0.05 * len(extra["labels"])

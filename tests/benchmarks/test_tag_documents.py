@@ -10,8 +10,9 @@ def test_the_rows_train_score_and_print(capsys):
     quality = load_script("benchmarks/quality.py")
     dataset = benchmark.digits_tags(2, quality.SIZES["tiny"])
     assert len(dataset["train"]["labels"]) == quality.SIZES["tiny"]["multimodal_rows"]
-    rows = benchmark.peer_rows(dataset, 2) + [
-        benchmark.dbm_row(10, dataset, 2, "batch x documents", epochs=2)
+    rows = [
+        *benchmark.peer_rows(dataset, 2),
+        benchmark.dbm_row(10, dataset, 2, "batch x documents", epochs=2),
     ]
     assert [r["model"] for r in rows] == ["peer kNN", "peer ridge", "DBM, batch x documents"]
     assert all(math.isfinite(r["expected_gap_closed"]) for r in rows)
