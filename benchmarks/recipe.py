@@ -22,8 +22,8 @@ differs from those of ``mm.default_optimizer`` and ``mm.fit``'s default estimato
 Each multimodal row gives the logistic probes of the joint representation and of the query
 modality alone, the spread of the joint representation, the share of the floor-to-ceiling gap
 that the generated modality closes (as in the quality benchmark; for the tags also in
-expectation under their generator), and the largest change of
-any mean in the last mean-field sweep of the last epoch (is 10 sweeps enough?). The MNIST
+expectation under their generator), and the largest change of any mean in the last mean-field
+sweep of the last epoch (is 10 sweeps enough?). The MNIST
 rows give the DBM's test log-likelihood bound at 30 epochs (forward AIS, 100 x 10,000).
 Run: ``python benchmarks/recipe.py`` (``--size tiny`` to check that it runs).
 """
