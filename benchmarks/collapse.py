@@ -21,8 +21,6 @@ Run: ``python benchmarks/collapse.py`` (``--size tiny`` to check that it runs).
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import sys
 import warnings
@@ -35,6 +33,7 @@ import mmdbm as mm
 from mmdbm.training.loop import COLLAPSE_SPREAD
 
 sys.path.insert(0, str(Path(__file__).parent))
+import command_line  # the --size and --output these benchmarks share
 import quality  # the paired datasets and the probe of the quality benchmark
 
 SIZES = {
@@ -139,14 +138,11 @@ def main(size: str, output: Path | None) -> list[dict]:
         for pretrain_epochs, gibbs_steps, rate in LONG_RUNS
     ]
     print_table(rows)
-    if output is not None:
-        output.write_text(json.dumps(rows, indent=1))
+    command_line.write_rows(rows, output)
     return rows
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--output", type=Path, default=None)
+    parser = command_line.size_and_output_parser(__doc__, SIZES)
     arguments = parser.parse_args()
     main(arguments.size, arguments.output)

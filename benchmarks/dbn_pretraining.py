@@ -15,8 +15,6 @@ Run: ``python benchmarks/dbn_pretraining.py`` (``--size tiny`` to check that it 
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import sys
 import time
@@ -28,6 +26,7 @@ import numpy as np
 from mmdbm import dbn
 
 sys.path.insert(0, str(Path(__file__).parent))
+import command_line  # the --size and --output these benchmarks share
 import quality  # the paired datasets, the probe and the generation scores
 
 EPOCHS = {"tiny": (1, 2), "full": (10, 50)}
@@ -96,14 +95,11 @@ def main(size: str, output: Path | None) -> list[dict]:
             rows.append(dbn_row(dataset, epochs))
             print(f"  {dataset['name']}, {epochs} epochs", flush=True)
     print_table(rows)
-    if output is not None:
-        output.write_text(json.dumps(rows, indent=2))
+    command_line.write_rows(rows, output)
     return rows
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(EPOCHS), default="full")
-    parser.add_argument("--output", type=Path, default=None)
+    parser = command_line.size_and_output_parser(__doc__, EPOCHS)
     arguments = parser.parse_args()
     main(arguments.size, arguments.output)

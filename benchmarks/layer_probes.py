@@ -18,7 +18,6 @@ Run: ``python benchmarks/layer_probes.py`` (``--size tiny`` to check that it run
 
 from __future__ import annotations
 
-import argparse
 import json
 import platform
 import sys
@@ -30,6 +29,7 @@ import numpy as np
 import mmdbm as mm
 
 sys.path.insert(0, str(Path(__file__).parent))
+import command_line  # the --size and --output these benchmarks share
 import quality  # the paired datasets, models and probe of the quality benchmark
 
 SIZES = {
@@ -143,8 +143,6 @@ def print_table(rows: list[dict], raw: dict[str, float]) -> None:
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--output", type=Path, default=None)
+    parser = command_line.size_and_output_parser(__doc__, SIZES)
     args = parser.parse_args()
     main(args.size, args.output or Path("runs") / f"layer-probes-{args.size}.json")

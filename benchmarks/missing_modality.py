@@ -18,8 +18,6 @@ Run: ``python benchmarks/missing_modality.py`` (``--size tiny`` to check that it
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import sys
 import time
@@ -32,6 +30,7 @@ import mmdbm as mm
 from mmdbm import dbn
 
 sys.path.insert(0, str(Path(__file__).parent))
+import command_line  # the --size and --output these benchmarks share
 import quality  # the paired datasets, models and generation scores of the quality benchmark
 
 SIZES = {
@@ -114,14 +113,11 @@ def main(size: str, output: Path | None) -> list[dict]:
             rows += dataset_rows(dataset, s["settings"])
             print(f"  {dataset['name']}", flush=True)
     print_table(rows)
-    if output is not None:
-        output.write_text(json.dumps(rows, indent=2))
+    command_line.write_rows(rows, output)
     return rows
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--output", type=Path, default=None)
+    parser = command_line.size_and_output_parser(__doc__, SIZES)
     arguments = parser.parse_args()
     main(arguments.size, arguments.output)

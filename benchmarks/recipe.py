@@ -30,8 +30,6 @@ Run: ``python benchmarks/recipe.py`` (``--size tiny`` to check that it runs).
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import sys
 import warnings
@@ -53,6 +51,7 @@ from mmdbm.training.optimizer import (
 )
 
 sys.path.insert(0, str(Path(__file__).parent))
+import command_line  # the --size and --output these benchmarks share
 import quality  # the paired datasets, probes and scores of the quality benchmark
 
 SIZES = {
@@ -272,15 +271,12 @@ def main(
     if "mnist" in parts:
         rows += [mnist_row(s, variant) for variant in variants]
     print_table(rows)
-    if output is not None:
-        output.write_text(json.dumps(rows, indent=1))
+    command_line.write_rows(rows, output)
     return rows
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--output", type=Path, default=None)
+    parser = command_line.size_and_output_parser(__doc__, SIZES)
     parser.add_argument(
         "--variants", default=",".join(VARIANTS), help="comma-separated variants to run"
     )

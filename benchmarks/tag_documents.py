@@ -19,8 +19,6 @@ Run: ``python benchmarks/tag_documents.py`` (``--size tiny`` to check that it ru
 
 from __future__ import annotations
 
-import argparse
-import json
 import platform
 import sys
 import warnings
@@ -33,6 +31,7 @@ import mmdbm as mm
 from mmdbm.training.optimizer import default_optimizer
 
 sys.path.insert(0, str(Path(__file__).parent))
+import command_line  # the --size and --output these benchmarks share
 import quality  # the digits_tags splits, the model, the peers and the scores
 from collapse import first_collapse
 
@@ -140,14 +139,11 @@ def main(size: str, output: Path | None) -> list[dict]:
             for key in s["keys"]
         ]
     print_table(rows)
-    if output is not None:
-        output.write_text(json.dumps(rows, indent=1))
+    command_line.write_rows(rows, output)
     return rows
 
 
 if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", choices=sorted(SIZES), default="full")
-    parser.add_argument("--output", type=Path, default=None)
+    parser = command_line.size_and_output_parser(__doc__, SIZES)
     arguments = parser.parse_args()
     main(arguments.size, arguments.output)
