@@ -30,7 +30,7 @@ import jax
 import numpy as np
 
 import mmdbm as mm
-from mmdbm.training.loop import COLLAPSE_SPREAD
+from mmdbm.training.loop import COLLAPSE_SPREAD, FIT_MEAN_FIELD_STEPS
 
 sys.path.insert(0, str(Path(__file__).parent))
 import command_line  # the --size and --output these benchmarks share
@@ -78,7 +78,9 @@ def collapse_row(
             data,
             params=params,
             optimizer=mm.default_optimizer(steps, learning_rate=learning_rate, model=model),
-            estimator=mm.pcd(model, num_gibbs_steps=gibbs_steps),
+            estimator=mm.pcd(
+                model, num_gibbs_steps=gibbs_steps, num_mean_field_steps=FIT_MEAN_FIELD_STEPS
+            ),
             num_epochs=epochs,
             batch_size=quality.MULTIMODAL_BATCH,
             progress=False,

@@ -51,7 +51,7 @@ from sklearn.pipeline import make_pipeline
 
 import mmdbm as mm
 from mmdbm.datasets.mnist_tags import generate_tags
-from mmdbm.training.loop import FIT_GIBBS_STEPS
+from mmdbm.training.loop import FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS
 
 SIZES = {
     "tiny": {
@@ -154,7 +154,12 @@ def mnist_likelihoods(s: dict) -> list[dict]:
             params=params,
             num_epochs=epochs,
             batch_size=MNIST_BATCH,
-            estimator=mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, centering=centering),
+            estimator=mm.pcd(
+                model,
+                num_gibbs_steps=FIT_GIBBS_STEPS,
+                num_mean_field_steps=FIT_MEAN_FIELD_STEPS,
+                centering=centering,
+            ),
             progress=False,
         )
         trained = time.perf_counter() - start

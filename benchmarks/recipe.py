@@ -12,7 +12,7 @@ differs from those of ``mm.default_optimizer`` and ``mm.fit``'s default estimato
   Rennie & Jaakkola 2005; the dropout paper's constraint, Srivastava et al. 2014);
 * ``momentum 0.5``: momentum 0.5 throughout;
 * ``30 mean-field sweeps``: the default optimizer, and 30 mean-field sweeps for the data
-  statistics in place of ``mm.pcd``'s 10;
+  statistics in place of ``mm.fit``'s ``FIT_MEAN_FIELD_STEPS`` (5);
 * ``Adam for count layers``: Adam (rate ``COUNT_LAYER_ADAM_RATE`` decayed linearly to zero,
   weight decay as the default's) for the parameters of Replicated Softmax layers (their bias,
   the bias of the layer whose bias they scale, the weights touching them), the default
@@ -23,8 +23,9 @@ Each multimodal row gives the logistic probes of the joint representation and of
 modality alone, the spread of the joint representation, the share of the floor-to-ceiling gap
 that the generated modality closes (as in the quality benchmark; for the tags also in
 expectation under their generator), and the largest change of any mean in the last mean-field
-sweep of the last epoch (is 10 sweeps enough?). The MNIST
-rows give the DBM's test log-likelihood bound at 30 epochs (forward AIS, 100 x 10,000).
+sweep of the last epoch (are the sweeps converged?). The MNIST
+rows give the DBM's test log-likelihood bound at 30 epochs (forward AIS, 100 x 10,000;
+``--mnist-epochs 30,100`` for other budgets).
 Run: ``python benchmarks/recipe.py`` (``--size tiny`` to check that it runs).
 """
 
@@ -42,7 +43,7 @@ import optax
 
 import mmdbm as mm
 from mmdbm.params import edge_key
-from mmdbm.training.loop import FIT_GIBBS_STEPS
+from mmdbm.training.loop import FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS
 from mmdbm.training.optimizer import (
     FIT_UNIT_RATES,
     WEIGHT_DECAY,
@@ -145,7 +146,7 @@ def trained(key, model, data, epochs, batch_size, variant, pretrain_options=None
     """Default pretraining, then ``fit`` with the variant's optimizer; params and history."""
     params = mm.pretrain(key, model, data, progress=False, **(pretrain_options or {}))
     steps = epochs * (len(next(iter(data.values()))) // batch_size)
-    sweeps = LONG_MEAN_FIELD if variant == "30 mean-field sweeps" else 10
+    sweeps = LONG_MEAN_FIELD if variant == "30 mean-field sweeps" else FIT_MEAN_FIELD_STEPS
     estimator = mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, num_mean_field_steps=sweeps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mm.CollapseWarning)
@@ -203,12 +204,12 @@ def multimodal_row(dataset: dict, variant: str, epochs: int) -> dict:
     return row
 
 
-def mnist_row(s: dict, variant: str) -> dict:
+def mnist_row(s: dict, variant: str, epochs: int) -> dict:
     q = quality.SIZES[s["quality"]]
     train, test = quality.binarised_digits(q["rows"])
     model = mm.dbm(mm.Bernoulli(784), list(q["hidden"]))
     params, history = trained(
-        jax.random.key(1), model, {"v": train}, s["mnist_epochs"], quality.MNIST_BATCH, variant
+        jax.random.key(1), model, {"v": train}, epochs, quality.MNIST_BATCH, variant
     )
     scores = quality.test_log_likelihood(
         jax.random.key(3), model, params, train, test, chains=q["chains"], betas=q["betas"]
@@ -216,10 +217,13 @@ def mnist_row(s: dict, variant: str) -> dict:
     row = {
         "dataset": "MNIST DBM",
         "variant": variant,
+        "epochs": epochs,
         **scores,
         "mean_field_change": history[-1]["mean_field_change"],
     }
-    print(f"  MNIST DBM, {variant}: {scores['test_log_likelihood']:.2f}", flush=True)
+    print(
+        f"  MNIST DBM, {variant}, {epochs} epochs: {scores['test_log_likelihood']:.2f}", flush=True
+    )
     return row
 
 
@@ -239,12 +243,14 @@ def print_table(rows: list[dict]) -> None:
             f"| {r['dataset']} | {r['variant']} | {r['joint']:.3f} | {r['query_only']:.3f} | "
             f"{r['joint_spread']:.3f} | {closed} | {r['mean_field_change']:.1e} |"
         )
-    print("\n| MNIST DBM 784-500-1000, pretrained | test log-likelihood | ESS | MF change |")
-    print("|---|---|---|---|")
+    print(
+        "\n| MNIST DBM 784-500-1000, pretrained | epochs | test log-likelihood | ESS | MF change |"
+    )
+    print("|---|---|---|---|---|")
     for r in rows:
         if r["dataset"] == "MNIST DBM":
             print(
-                f"| {r['variant']} | {r['test_log_likelihood']:.2f} | "
+                f"| {r['variant']} | {r['epochs']} | {r['test_log_likelihood']:.2f} | "
                 f"{r['effective_sample_size']:.1f} | {r['mean_field_change']:.1e} |"
             )
 
@@ -257,6 +263,7 @@ def main(
     output: Path | None,
     variants: tuple[str, ...] = VARIANTS,
     parts: tuple[str, ...] = PARTS,
+    mnist_epochs: tuple[int, ...] | None = None,
 ) -> list[dict]:
     s = SIZES[size]
     print(f"machine: {platform.machine()}, JAX {jax.__version__} on {jax.devices()}")
@@ -269,7 +276,11 @@ def main(
             for variant in variants
         ]
     if "mnist" in parts:
-        rows += [mnist_row(s, variant) for variant in variants]
+        rows += [
+            mnist_row(s, variant, epochs)
+            for epochs in mnist_epochs or (s["mnist_epochs"],)
+            for variant in variants
+        ]
     print_table(rows)
     command_line.write_rows(rows, output)
     return rows
@@ -281,6 +292,10 @@ if __name__ == "__main__":
         "--variants", default=",".join(VARIANTS), help="comma-separated variants to run"
     )
     parser.add_argument("--parts", default=",".join(PARTS), help="comma-separated parts to run")
+    parser.add_argument(
+        "--mnist-epochs", default=None, help="comma-separated budgets of the MNIST DBM"
+    )
     arguments = parser.parse_args()
     variants, parts = (tuple(value.split(",")) for value in (arguments.variants, arguments.parts))
-    main(arguments.size, arguments.output, variants, parts)
+    budgets = arguments.mnist_epochs and tuple(int(e) for e in arguments.mnist_epochs.split(","))
+    main(arguments.size, arguments.output, variants, parts, budgets)

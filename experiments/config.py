@@ -204,7 +204,7 @@ def base_config() -> ml_collections.ConfigDict:
                 "weight_decay": 2e-4,
                 "num_chains": 100,
                 "num_gibbs_steps": 20,
-                "num_mean_field_steps": 10,
+                "num_mean_field_steps": 5,
             },
             "baselines": {"num_epochs": 30, "batch_size": 100, "learning_rate": 1e-3},
             "evaluate": {

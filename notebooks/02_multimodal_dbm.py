@@ -94,7 +94,7 @@ plt.show()
 # Each RBM of the stack is trained greedily, bottom up, the lower ones with doubled
 # weights to make up for the missing top-down input (Salakhutdinov & Hinton 2009); each
 # pathway has its own learning rate. Then the whole model trains with PCD: mean-field
-# (10 sweeps) for the data statistics, 100 persistent chains (20 Gibbs steps per update) for
+# (5 sweeps) for the data statistics, 100 persistent chains (20 Gibbs steps per update) for
 # the model statistics. Only the tagged images train it; the untagged ones are test queries.
 
 # %%

@@ -123,6 +123,12 @@ CHAIN_STARTS = ("data", "biases")
 # fall behind the model as its weights grow, and joint training of a multimodal DBM collapses
 # its upper layers (on multifeature fac + kar within 15 epochs; benchmarks/collapse.py).
 FIT_GIBBS_STEPS = 20
+# Mean-field sweeps of fit's default estimator for the data phase: the nearer the data-phase
+# means come to their fixed point, the faster joint training of a multimodal DBM drives its upper
+# layers into one saturated state for every input (with the papers' 10, digits_tags with four
+# documents an image collapses by epoch 9; with 30, one document by epoch 50; with 5, neither;
+# benchmarks/tag_documents.py, benchmarks/recipe.py).
+FIT_MEAN_FIELD_STEPS = 5
 COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0
 
@@ -207,9 +213,11 @@ def fit(
         its rates scaled by unit type).
       num_epochs: total number of epochs (a resumed run continues up to this number).
       batch_size: examples per update.
-      estimator: the gradient estimator (default: ``pcd(model, num_gibbs_steps=20)``,
-        centered: ``FIT_GIBBS_STEPS`` Gibbs steps per update keep the chains up with a deep
-        model; pass ``pcd(model, centering=False)`` for plain gradients).
+      estimator: the gradient estimator (default: ``pcd(model, num_gibbs_steps=20,
+        num_mean_field_steps=5)``, centered: ``FIT_GIBBS_STEPS`` Gibbs steps per update keep
+        the chains up with a deep model, and ``FIT_MEAN_FIELD_STEPS`` mean-field sweeps keep
+        the upper layers of a multimodal DBM from saturating; pass ``pcd(model,
+        centering=False)`` for plain gradients).
       params: initial parameters (default: ``model.init(key, data)``).
       num_chains: persistent chains of the estimator.
       chain_start: ``"data"`` starts the chains at training examples (``stratified_rows``:
@@ -267,7 +275,10 @@ def fit(
         params = model.init(init_key, data) if params is None else params
         check_params(model, params)
         check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-        estimator = pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS) if estimator is None else estimator
+        if estimator is None:
+            estimator = pcd(
+                model, num_gibbs_steps=FIT_GIBBS_STEPS, num_mean_field_steps=FIT_MEAN_FIELD_STEPS
+            )
         steps_per_epoch = next(iter(data.values())).shape[0] // batch_size
         if optimizer is None:
             optimizer = default_optimizer(num_epochs * steps_per_epoch, model=model)

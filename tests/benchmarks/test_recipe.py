@@ -67,3 +67,12 @@ def test_a_row_trains_one_variant_and_reports_every_figure(capsys):
     assert all(math.isfinite(row[key]) for key in figures)
     recipe.print_table([row])
     assert "| digits_tags | momentum 0.5 |" in capsys.readouterr().out
+
+
+def test_an_mnist_row_trains_the_pretrained_dbm_for_its_budget(capsys):
+    recipe = load_script("benchmarks/recipe.py")
+    row = recipe.mnist_row(recipe.SIZES["tiny"], "momentum 0.5", epochs=2)
+    assert (row["dataset"], row["variant"], row["epochs"]) == ("MNIST DBM", "momentum 0.5", 2)
+    assert math.isfinite(row["test_log_likelihood"]) and row["test_log_likelihood"] < 0
+    recipe.print_table([row])
+    assert "| momentum 0.5 | 2 |" in capsys.readouterr().out

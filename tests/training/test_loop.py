@@ -10,6 +10,7 @@ import pytest
 
 import mmdbm as mm
 from mmdbm.checkpoint import Checkpoints
+from mmdbm.training.loop import FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS
 from tests import brute_force
 from tests.tracing import count_traces
 
@@ -62,6 +63,24 @@ def test_pretraining_a_dbm_lowers_the_kl_divergence_and_helps_fit():
         progress=False,
     )
     assert kl_from_data(DBM, pretrained, data) < before / 1.5
+
+
+def test_the_default_estimator_takes_20_gibbs_steps_and_5_mean_field_sweeps():
+    data = teacher_data(DBM, num=200)
+    start = brute_force.random_params(DBM, 41, weight_scale=2.0)  # mean-field needs many sweeps
+
+    def trained(estimator=None):
+        settings = {"num_epochs": 3, "batch_size": 20, "progress": False, "params": start}
+        return mm.fit(jax.random.key(45), DBM, data, estimator=estimator, **settings)[0]
+
+    def explicitly(sweeps):
+        return trained(mm.pcd(DBM, num_gibbs_steps=20, num_mean_field_steps=sweeps))
+
+    assert (FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS) == (20, 5)
+    default = trained()
+    chex.assert_trees_all_equal(default, explicitly(5))
+    ten = explicitly(10)  # the papers' sweeps train another model
+    assert not all(np.array_equal(default.weights[k], ten.weights[k]) for k in ten.weights)
 
 
 @pytest.mark.parametrize("prng", ["threefry2x32", "philox4x32"])
