@@ -2,20 +2,21 @@
 layers give every input the same representation, measured on the quality benchmark's four
 paired datasets (``benchmarks/quality.py``).
 
-For every dataset and every setting of (pretraining epochs a layer, Gibbs steps per update of
-the persistent chains), the multimodal DBM is pretrained with ``mm.pretrain``'s defaults but
-its number of epochs, then trained by ``mm.fit`` with its default optimizer and
-``mm.pcd(model, num_gibbs_steps=...)``. Each row gives the spread of the joint representation
-(``mm.represent``) of the test split after pretraining and at the end (the standard deviation of
-its means across examples, averaged over units, as in the quality benchmark), the lowest spread
-of any hidden layer's data-phase means in the last epoch, the first epoch at which the joint
-layer's data-phase spread fell below ``mm.training.loop.COLLAPSE_SPREAD`` after having been
-above it, and a logistic probe of the joint representation of the test split. The long rows train
-``digits_tags`` four times longer, where the learning rate stays high for longer, with the
+For every dataset and every setting of (pretraining epochs a layer, Gibbs steps per update of the
+persistent chains), the multimodal DBM is pretrained with ``mm.pretrain``'s defaults but its number
+of epochs, then trained by ``mm.fit`` with its default optimizer and ``mm.pcd(model,
+num_gibbs_steps=..., num_mean_field_steps=FIT_MEAN_FIELD_STEPS)``. Each row gives the spread of the
+joint representation (``mm.represent``) of the test split after pretraining and at the end (the
+standard deviation of its means across examples, averaged over units, as in the quality benchmark),
+the lowest spread of any hidden layer's data-phase means in the last epoch, the first epoch at which
+the joint layer's data-phase spread fell below ``mm.training.loop.COLLAPSE_SPREAD`` after having
+been above it, and a logistic probe of the joint representation of the test split. The long rows
+train ``digits_tags`` four times longer, where the learning rate stays high for longer, with the
 learning rate of ``default_optimizer`` as a third setting.
 
 These rows are why ``mm.pretrain`` trains each RBM for 50 epochs and ``mm.fit``'s default
-estimator takes ``FIT_GIBBS_STEPS`` = 20 Gibbs steps per update.
+estimator takes ``FIT_GIBBS_STEPS`` = 20 Gibbs steps per update (the mean-field sweeps are
+measured in ``benchmarks/tag_documents.py``).
 Run: ``python benchmarks/collapse.py`` (``--size tiny`` to check that it runs).
 """
 

@@ -124,10 +124,10 @@ CHAIN_STARTS = ("data", "biases")
 # its upper layers (on multifeature fac + kar within 15 epochs; benchmarks/collapse.py).
 FIT_GIBBS_STEPS = 20
 # Mean-field sweeps of fit's default estimator for the data phase: the nearer the data-phase
-# means come to their fixed point, the faster joint training of a multimodal DBM drives its upper
-# layers into one saturated state for every input (with the papers' 10, digits_tags with four
-# documents an image collapses by epoch 9; with 30, one document by epoch 50; with 5, neither;
-# benchmarks/tag_documents.py, benchmarks/recipe.py).
+# means come to their fixed point, the sooner joint training of a multimodal DBM drives its upper
+# layers into one saturated state for every input (digits_tags collapses with the papers' 10 on
+# four documents an image within 12 epochs, and with 30 on one document within 50; with 5 it
+# does neither; benchmarks/tag_documents.py, benchmarks/recipe.py).
 FIT_MEAN_FIELD_STEPS = 5
 COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0
