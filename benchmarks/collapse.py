@@ -4,8 +4,8 @@ paired datasets (``benchmarks/quality.py``).
 
 For every dataset and every setting of (pretraining epochs a layer, Gibbs steps per update of the
 persistent chains), the multimodal DBM is pretrained with ``mm.pretrain``'s defaults but its number
-of epochs, then trained by ``mm.fit`` with its default optimizer and ``mm.pcd(model,
-num_gibbs_steps=..., num_mean_field_steps=FIT_MEAN_FIELD_STEPS)``. Each row gives the spread of the
+of epochs, then trained by ``mm.fit`` with its default optimizer and its default estimator but the
+Gibbs steps (``default_estimator(model, num_gibbs_steps=...)``). Each row gives the spread of the
 joint representation (``mm.represent``) of the test split after pretraining and at the end (the
 standard deviation of its means across examples, averaged over units, as in the quality benchmark),
 the lowest spread of any hidden layer's data-phase means in the last epoch, the first epoch at which
@@ -31,7 +31,7 @@ import jax
 import numpy as np
 
 import mmdbm as mm
-from mmdbm.training.loop import COLLAPSE_SPREAD, FIT_MEAN_FIELD_STEPS
+from mmdbm.training.loop import COLLAPSE_SPREAD, default_estimator
 
 sys.path.insert(0, str(Path(__file__).parent))
 import command_line  # the --size and --output these benchmarks share
@@ -79,9 +79,7 @@ def collapse_row(
             data,
             params=params,
             optimizer=mm.default_optimizer(steps, learning_rate=learning_rate, model=model),
-            estimator=mm.pcd(
-                model, num_gibbs_steps=gibbs_steps, num_mean_field_steps=FIT_MEAN_FIELD_STEPS
-            ),
+            estimator=default_estimator(model, num_gibbs_steps=gibbs_steps),
             num_epochs=epochs,
             batch_size=quality.MULTIMODAL_BATCH,
             progress=False,

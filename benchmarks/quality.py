@@ -51,7 +51,7 @@ from sklearn.pipeline import make_pipeline
 
 import mmdbm as mm
 from mmdbm.datasets.mnist_tags import generate_tags
-from mmdbm.training.loop import FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS
+from mmdbm.training.loop import default_estimator
 
 SIZES = {
     "tiny": {
@@ -154,12 +154,7 @@ def mnist_likelihoods(s: dict) -> list[dict]:
             params=params,
             num_epochs=epochs,
             batch_size=MNIST_BATCH,
-            estimator=mm.pcd(
-                model,
-                num_gibbs_steps=FIT_GIBBS_STEPS,
-                num_mean_field_steps=FIT_MEAN_FIELD_STEPS,
-                centering=centering,
-            ),
+            estimator=default_estimator(model, centering=centering),
             progress=False,
         )
         trained = time.perf_counter() - start
@@ -505,7 +500,7 @@ def flip_invariance(s: dict) -> list[dict]:
                 {"v": x},
                 num_epochs=s["budgets"][0],
                 batch_size=MNIST_BATCH,
-                estimator=mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, centering=centering),
+                estimator=default_estimator(model, centering=centering),
                 progress=False,
             )
             log_z = mm.exact_log_partition(model, params)

@@ -43,7 +43,7 @@ import optax
 
 import mmdbm as mm
 from mmdbm.params import edge_key
-from mmdbm.training.loop import FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS
+from mmdbm.training.loop import FIT_MEAN_FIELD_STEPS, default_estimator
 from mmdbm.training.optimizer import (
     FIT_UNIT_RATES,
     WEIGHT_DECAY,
@@ -147,7 +147,7 @@ def trained(key, model, data, epochs, batch_size, variant, pretrain_options=None
     params = mm.pretrain(key, model, data, progress=False, **(pretrain_options or {}))
     steps = epochs * (len(next(iter(data.values()))) // batch_size)
     sweeps = LONG_MEAN_FIELD if variant == "30 mean-field sweeps" else FIT_MEAN_FIELD_STEPS
-    estimator = mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, num_mean_field_steps=sweeps)
+    estimator = default_estimator(model, num_mean_field_steps=sweeps)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", mm.CollapseWarning)
         return mm.fit(

@@ -29,7 +29,7 @@ import jax
 import numpy as np
 
 import mmdbm as mm
-from mmdbm.training.loop import FIT_GIBBS_STEPS, FIT_MEAN_FIELD_STEPS
+from mmdbm.training.loop import FIT_MEAN_FIELD_STEPS, default_estimator
 from mmdbm.training.optimizer import default_optimizer
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -78,7 +78,7 @@ def dbm_row(key: int, dataset: dict, documents: int, setting: str, epochs: int) 
         num_epochs=epochs,
         batch_size=batch,
         optimizer=optimizer,
-        estimator=mm.pcd(model, num_gibbs_steps=FIT_GIBBS_STEPS, num_mean_field_steps=sweeps),
+        estimator=default_estimator(model, num_mean_field_steps=sweeps),
         progress=False,
     )
     tags = mm.infer_missing(jax.random.key(12), model, params, {"image": test["image"]})["text"]

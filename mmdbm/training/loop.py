@@ -133,6 +133,18 @@ COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0
 
 
+def default_estimator(model: Model, **changes) -> GradientEstimator:
+    """``fit``'s default estimator: centered ``pcd`` with ``FIT_GIBBS_STEPS`` Gibbs steps per
+    update and ``FIT_MEAN_FIELD_STEPS`` mean-field sweeps, ``changes`` (``pcd``'s keyword
+    arguments) overriding them."""
+    settings = {
+        "num_gibbs_steps": FIT_GIBBS_STEPS,
+        "num_mean_field_steps": FIT_MEAN_FIELD_STEPS,
+        **changes,
+    }
+    return pcd(model, **settings)
+
+
 class CollapseWarning(UserWarning):
     """A hidden layer gives (nearly) every example the same data-phase means."""
 
@@ -213,11 +225,12 @@ def fit(
         its rates scaled by unit type).
       num_epochs: total number of epochs (a resumed run continues up to this number).
       batch_size: examples per update.
-      estimator: the gradient estimator (default: ``pcd(model, num_gibbs_steps=20,
-        num_mean_field_steps=5)``, centered: ``FIT_GIBBS_STEPS`` Gibbs steps per update keep
-        the chains up with a deep model, and ``FIT_MEAN_FIELD_STEPS`` mean-field sweeps keep
-        the upper layers of a multimodal DBM from saturating; pass ``pcd(model,
-        centering=False)`` for plain gradients).
+      estimator: the gradient estimator (default: ``default_estimator(model)``, that is
+        ``pcd(model, num_gibbs_steps=20, num_mean_field_steps=5)``, centered:
+        ``FIT_GIBBS_STEPS`` Gibbs steps per update keep the chains up with a deep model, and
+        ``FIT_MEAN_FIELD_STEPS`` mean-field sweeps keep the upper layers of a multimodal DBM
+        from saturating; pass ``default_estimator(model, centering=False)`` for plain
+        gradients).
       params: initial parameters (default: ``model.init(key, data)``).
       num_chains: persistent chains of the estimator.
       chain_start: ``"data"`` starts the chains at training examples (``stratified_rows``:
@@ -275,10 +288,7 @@ def fit(
         params = model.init(init_key, data) if params is None else params
         check_params(model, params)
         check_lengths(model, params, lengths, sampled_count_layers(model, {}))
-        if estimator is None:
-            estimator = pcd(
-                model, num_gibbs_steps=FIT_GIBBS_STEPS, num_mean_field_steps=FIT_MEAN_FIELD_STEPS
-            )
+        estimator = default_estimator(model) if estimator is None else estimator
         steps_per_epoch = next(iter(data.values())).shape[0] // batch_size
         if optimizer is None:
             optimizer = default_optimizer(num_epochs * steps_per_epoch, model=model)
