@@ -52,10 +52,12 @@ def test_the_multimodal_part_pairs_four_datasets_and_scores_a_row(capsys):
             "generated_expected_gap_closed",
             "peer_kNN_expected_gap_closed",
             "peer_ridge_expected_gap_closed",
+            "generated_class_share",
+            "class_share_needed",
         )
     )
     quality.print_tables({"multimodal": [row]})
-    assert "digits_tags" in capsys.readouterr().out
+    assert "digits_tags: class share of the generated tags" in capsys.readouterr().out
 
 
 def test_the_expected_precision_of_the_generators_own_ranking_is_its_ceiling():
@@ -139,3 +141,20 @@ def test_more_documents_an_image_keep_the_first_ones_and_add_fresh_ones():
         if image.tobytes() in first
     )
     assert repeats < 0.05 * len(extra["labels"])
+
+
+def test_the_class_share_of_a_mixture_is_its_weight_and_the_target_needs_a_sharp_one():
+    quality = load_script("benchmarks/quality.py")
+    digits = quality.paired_datasets(quality.SIZES["tiny"])[1]
+    by_class, frequencies = quality._tag_distributions(digits)
+    for share in (0.0, 0.3, 1.0):
+        mixture = share * by_class + (1 - share) * frequencies
+        assert quality.tag_class_share(digits, 7.0 * mixture) == pytest.approx(share, abs=1e-6)
+    needed = quality.tag_class_share_needed(digits)
+    assert 0.0 < needed <= 1.0
+
+    def closed(share):
+        scores = share * by_class + (1 - share) * frequencies
+        return quality.gap_closed(*quality.expected_tag_scores(digits, scores))
+
+    assert closed(needed) >= quality.GAP_TARGET > closed(needed - 0.01)
