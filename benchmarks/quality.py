@@ -344,7 +344,7 @@ def expected_tag_scores(dataset: dict, generated: np.ndarray) -> tuple[float, fl
     )
 
 
-def _tag_distributions(dataset: dict) -> tuple[np.ndarray, np.ndarray]:
+def tag_distributions(dataset: dict) -> tuple[np.ndarray, np.ndarray]:
     """``(by_class, frequencies)``: the generator's tag distribution for each test document's
     digit (its presence probabilities normalised) and the training split's."""
     by_class = tag_presence_by_class()[dataset["test"]["labels"]]
@@ -358,7 +358,7 @@ def tag_class_share(dataset: dict, generated: np.ndarray) -> float:
     distribution (``generated``'s rows clipped at zero and normalised), with ``q_c`` the
     generator's distribution for the document's digit and ``f`` the training frequencies;
     1 for a conditional that knows the digit, 0 for one that generates the frequencies."""
-    by_class, frequencies = _tag_distributions(dataset)
+    by_class, frequencies = tag_distributions(dataset)
     generated = np.clip(generated, 0.0, None)
     generated = generated / generated.sum(axis=1, keepdims=True)
     direction = by_class - frequencies
@@ -369,7 +369,7 @@ def tag_class_share_needed(dataset: dict, target: float = GAP_TARGET) -> float:
     """The smallest weight ``a`` (in steps of 0.01) for which ranking the words by the mixture
     ``a q_c + (1 - a) f`` of ``tag_class_share`` closes ``target`` of the floor-to-ceiling gap
     of the expected precision@5: how sharp a conditional the target asks for."""
-    by_class, frequencies = _tag_distributions(dataset)
+    by_class, frequencies = tag_distributions(dataset)
     for share in np.linspace(0.0, 1.0, 101):
         mixture = share * by_class + (1 - share) * frequencies
         if gap_closed(*expected_tag_scores(dataset, mixture)) >= target:

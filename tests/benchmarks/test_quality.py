@@ -146,7 +146,7 @@ def test_more_documents_an_image_keep_the_first_ones_and_add_fresh_ones():
 def test_the_class_share_of_a_mixture_is_its_weight_and_the_target_needs_a_sharp_one():
     quality = load_script("benchmarks/quality.py")
     digits = quality.paired_datasets(quality.SIZES["tiny"])[1]
-    by_class, frequencies = quality._tag_distributions(digits)
+    by_class, frequencies = quality.tag_distributions(digits)
     for share in (0.0, 0.3, 1.0):
         mixture = share * by_class + (1 - share) * frequencies
         assert quality.tag_class_share(digits, 7.0 * mixture) == pytest.approx(share, abs=1e-6)
