@@ -126,8 +126,8 @@ FIT_GIBBS_STEPS = 20
 # Mean-field sweeps of fit's default estimator for the data phase: the nearer the data-phase
 # means come to their fixed point, the sooner joint training of a multimodal DBM drives its upper
 # layers into one saturated state for every input (digits_tags collapses with the papers' 10 on
-# four documents an image within 12 epochs, and with 30 on one document within 50; with 5 it
-# does neither; benchmarks/tag_documents.py, benchmarks/recipe.py).
+# four documents an image within 12 epochs, with 5 it does not; benchmarks/tag_documents.py).
+# Against 10 and 30, 5 keep the best joint probes on the four paired sets (benchmarks/recipe.py).
 FIT_MEAN_FIELD_STEPS = 5
 COLLAPSE_SPREAD = 0.01
 COLLAPSE_FALL = 10.0
