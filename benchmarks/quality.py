@@ -511,13 +511,12 @@ def multimodal_robustness(dataset: dict, epochs: int) -> dict:
     }
     generated.update((f"peer_{name}", values) for name, values in peer_predictions(dataset).items())
     for name, values in generated.items():
-        row[name], row["floor"], row["ceiling"] = generation_score(dataset, np.asarray(values))
+        values = np.asarray(values)
+        row[name], row["floor"], row["ceiling"] = generation_score(dataset, values)
         row[f"{name}_gap_closed"] = gap_closed(row[name], row["floor"], row["ceiling"])
         if dataset["count"]:
-            row[f"{name}_expected_gap_closed"] = gap_closed(
-                *expected_tag_scores(dataset, np.asarray(values))
-            )
-            row[f"{name}_class_share"] = tag_class_share(dataset, np.asarray(values))
+            row[f"{name}_expected_gap_closed"] = gap_closed(*expected_tag_scores(dataset, values))
+            row[f"{name}_class_share"] = tag_class_share(dataset, values)
     if dataset["count"]:
         row["class_share_needed"] = tag_class_share_needed(dataset)
     closed = row["generated_gap_closed"]
